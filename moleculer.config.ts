@@ -1,0 +1,103 @@
+/**
+ * Broker options built from `config.ts`. Every production knob is set on purpose:
+ *
+ * - transporter: local (in-process) unless TRANSPORTER names NATS;
+ * - cacher: memory unless REDIS_URL (ioredis 5) is set;
+ * - validator: fastest-validator, on; every action declares `params`;
+ * - logs: pino JSON lines (LOG_PRETTY=1 for people);
+ * - metrics: Prometheus text served by `api` at `/metrics` (no second HTTP port);
+ * - tracing: Event exporter → `$tracing.spans` for FlowChain; params and meta are
+ *   never copied into span tags, only `meta.tenantId` (FlowChain's per-tenant view);
+ * - circuit breaker trips only on infrastructure errors (5xx), never on business rejections;
+ * - retry: off by default (an order must not be retried blind), opted into per action;
+ * - bulkhead: bounded concurrency per action with a bounded queue;
+ * - tracking: graceful shutdown waits for in-flight requests.
+ */
+import type { BrokerOptions, Errors } from 'moleculer';
+import { MetricReporters } from 'moleculer';
+import type { Config } from './config';
+
+/** A Prometheus reporter that renders text for `/metrics` without opening its own port. */
+export class InlinePrometheusReporter extends MetricReporters.Prometheus {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override init(registry: any): void {
+    // BaseReporter.init only, skipping the reporter's own HTTP server.
+    (MetricReporters.Base.prototype as unknown as { init(r: unknown): void }).init.call(this, registry);
+    const self = this as unknown as { defaultLabels: unknown; opts: { defaultLabels: unknown } };
+    self.defaultLabels = typeof self.opts.defaultLabels === 'function' ? (self.opts.defaultLabels as (r: unknown) => unknown).call(this, registry) : self.opts.defaultLabels;
+  }
+  override stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Prometheus exposition text of every metric in the registry. */
+  render(): string {
+    return (this as unknown as { generatePrometheusResponse(): string }).generatePrometheusResponse();
+  }
+}
+
+function isInfrastructureError(err: Errors.MoleculerError | Error): boolean {
+  const code = (err as Errors.MoleculerError).code;
+  return typeof code !== 'number' || code >= 500;
+}
+
+export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+  const opts: BrokerOptions = {
+    namespace: 'plan2',
+    nodeID: cfg.nodeId,
+    transporter: cfg.transporter
+      ? { type: 'NATS', options: { url: cfg.transporter, maxReconnectAttempts: -1, reconnectTimeWait: 1000 } }
+      : null,
+    cacher: cfg.redisUrl
+      ? ({ type: 'Redis', options: { prefix: cfg.redisPrefix + 'cache', ttl: 30, redis: cfg.redisUrl } } as unknown as BrokerOptions['cacher'])
+      : { type: 'Memory', options: { ttl: 30, maxParamsLength: 200 } },
+    serializer: 'JSON',
+    validator: true,
+    logger: cfg.logPretty
+      ? { type: 'Console', options: { formatter: 'short', colors: true } }
+      : { type: 'Pino', options: { pino: { options: { level: cfg.logLevel, base: { node: cfg.nodeId ?? undefined } } } } },
+    logLevel: cfg.logLevel,
+    requestTimeout: cfg.requestTimeoutMs,
+    retryPolicy: {
+      enabled: false,
+      retries: 3,
+      delay: 100,
+      maxDelay: 2000,
+      factor: 2,
+      // Only infrastructure trouble is retryable; MoleculerRetryableError sets retryable.
+      check: (err: Error) => Boolean((err as Errors.MoleculerRetryableError).retryable),
+    },
+    circuitBreaker: {
+      enabled: true,
+      threshold: 0.5,
+      minRequestCount: 20,
+      windowTime: 60,
+      halfOpenTime: 10_000,
+      check: (err: Error) => isInfrastructureError(err),
+    },
+    bulkhead: { enabled: true, concurrency: 200, maxQueueSize: 2000 },
+    tracking: { enabled: true, shutdownTimeout: 5000 },
+    heartbeatInterval: 5,
+    heartbeatTimeout: 15,
+    registry: { strategy: 'RoundRobin', preferLocal: true },
+    contextParamsCloning: false,
+    metrics: {
+      enabled: true,
+      reporter: [new InlinePrometheusReporter({ includes: ['moleculer.**', 'process.**', 'os.**', 'plan2.**'] }) as never],
+    },
+    tracing: {
+      enabled: true,
+      sampling: { rate: 1.0 },
+      actions: true,
+      events: true,
+      stackTrace: false,
+      errorFields: ['name', 'message', 'code', 'type', 'data'],
+      tags: {
+        action: { params: false, meta: ['tenantId'] },
+        event: { params: false, meta: ['tenantId'] },
+      },
+      exporter: [{ type: 'Event', options: { eventName: '$tracing.spans', sendStartSpan: false, sendFinishSpan: true, broadcast: false, interval: 1 } }],
+    },
+    ...overrides,
+  };
+  return opts;
+}

@@ -1,0 +1,66 @@
+/** Agent opinions and consensus decisions (ARCHITECTURE §5, §7). */
+import type { Timeframe } from './market';
+
+export type AgentGroup = 'research' | 'decision' | 'learning' | 'monitoring';
+export type Action = 'buy' | 'hold' | 'sell';
+
+export interface Probabilities {
+  buy: number;
+  hold: number;
+  sell: number;
+}
+
+/** What every agent emits. `signal` ∈ [-1, 1]; `p` sums to 1; `confidence` ∈ [0, 1]. */
+export interface Opinion {
+  agent: string;
+  group: AgentGroup;
+  symbol: string;
+  tf: Timeframe;
+  signal: number;
+  p: Probabilities;
+  confidence: number;
+  veto?: { reason: string };
+  features?: Record<string, number>;
+  rationale: string;
+  asOf: number;
+  latencyMs: number;
+}
+
+export interface OpinionQuery {
+  symbol: string;
+  tf: Timeframe;
+  /** Opinion as of this time (ms); default: latest data. */
+  asOf?: number;
+  /** Present for tenant-scoped agents. */
+  tenantId?: string;
+}
+
+export type FusionMethod = 'weighted' | 'bayesian' | 'neural';
+
+export interface FusionResult {
+  method: FusionMethod;
+  action: Action;
+  p: Probabilities;
+  confidence: number;
+  /** Set when a method could not act and another stood in (e.g. neural → bayesian before training). */
+  fallback?: FusionMethod;
+  note?: string;
+}
+
+export interface Decision {
+  id: string;
+  tenantId: string;
+  symbol: string;
+  tf: Timeframe;
+  asOf: number;
+  action: Action;
+  p: Probabilities;
+  confidence: number;
+  method: FusionMethod;
+  fusions: FusionResult[];
+  opinions: Opinion[];
+  abstained: { agent: string; reason: string }[];
+  vetoes: { agent: string; reason: string }[];
+  latencyMs: number;
+  traceId: string | null;
+}
