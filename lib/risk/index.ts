@@ -7,3 +7,6 @@ export * from './var';
 export * from './sizing';
 export * from './stress';
 export * from './summary';
+export * from './limits';
+export * from './checks';
+export * from './decision-sizing';
