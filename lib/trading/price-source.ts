@@ -8,6 +8,7 @@
  * not know the symbol (or has no spec action), and are cached briefly; quotes are cached
  * from the tick stream (`observe`) and otherwise fetched on each read.
  */
+import { UnavailableError } from '../errors';
 import type { Quote, SymbolSpec } from '../../types/trading';
 
 export interface PriceSource {
@@ -97,6 +98,8 @@ export class BrokerPriceSource implements PriceSource {
       const q = await this.call('market-data.latest', { symbol });
       return isQuote(q) ? { symbol, bid: q.bid, ask: q.ask, time_msc: q.time_msc } : null;
     } catch (e) {
+      // market-data answering "no quote" is null; market-data being absent is an outage.
+      if (isMissingAction(e)) throw new UnavailableError('market-data', (e as Error).message, e);
       if ((e as { code?: number }).code === 404) return null;
       throw e;
     }
