@@ -189,6 +189,8 @@ export interface Book {
   positions: Position[];
   /** Working (accepted, not yet filled) orders' remaining volume by symbol, signed (+buy, −sell). */
   pendingBySymbol: Record<string, number>;
+  /** The quotes positions were marked at. */
+  quotes: Record<string, { bid: number; ask: number }>;
 }
 
 /** `order.filled`, `order.rejected`, `order.accepted`, `order.cancelled` payload. */

@@ -16,8 +16,8 @@
  * crash loses nothing, a database-server crash may lose the last fraction of a second of
  * paper orders); live (MT5) accounts always write with synchronous commit before routing.
  */
-import { randomBytes } from 'node:crypto';
 import { DomainError, NotFoundError } from '../../lib/errors';
+import { newId } from '../../lib/ids';
 import { notionalOf, ExposureLine } from '../../lib/risk/checks';
 import { isTerminal, LIVE_STATUSES, statesBefore } from '../../lib/trading/order-state';
 import { commissionOf, DEFAULT_PAPER, PaperSettings, pendingFillPrice, protectiveTrigger, trailedStop } from '../../lib/trading/paper';
@@ -85,10 +85,6 @@ export interface FillOutcome {
 }
 
 class AlreadyApplied extends Error {}
-
-export function newId(prefix: string): string {
-  return prefix + randomBytes(12).toString('hex');
-}
 
 const SIGN = { buy: 1, sell: -1 } as const;
 
@@ -678,7 +674,9 @@ export class TradingEngine {
       exposure.push({ symbol, netLots: roundLots(lots), notional: m ? notionalOf(lots, m.spec, mid, acc.currency) : 0 });
     }
     const account: Account = { tenantId: acc.tenantId, id: acc.id, broker: acc.broker, mode: acc.mode, currency: acc.currency, balance: acc.balance, dayStartEquity: acc.dayStartEquity, day: acc.day, peakEquity: acc.peakEquity };
-    return { account, equity, positions: [...b.positions.values()], pendingBySymbol: pending, exposure };
+    const quotes: Record<string, { bid: number; ask: number }> = {};
+    for (const [s, m] of marks) if (m.quote) quotes[s] = { bid: m.quote.bid, ask: m.quote.ask };
+    return { account, equity, positions: [...b.positions.values()], pendingBySymbol: pending, quotes, exposure };
   }
 
   /** Roll the UTC day and raise the peak (persisted by `flushMarks`). */

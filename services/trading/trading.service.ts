@@ -11,6 +11,7 @@ import { DomainError, NotFoundError } from '../../lib/errors';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import type { Db } from '../../lib/storage/db';
 import { BrokerPriceSource } from '../../lib/trading/price-source';
+import { ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
 import { requireTenant } from '../../lib/tenant';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
 import type { TenantMeta } from '../../types/meta';
@@ -31,28 +32,9 @@ interface TradingVars {
   timers: NodeJS.Timeout[];
 }
 
-const num = { type: 'number', convert: true } as const;
 const optNum = { type: 'number', convert: true, optional: true } as const;
 const nullableNum = { type: 'number', convert: true, optional: true, nullable: true } as const;
 const limitParam = { type: 'number', integer: true, positive: true, max: 10_000, convert: true, optional: true } as const;
-
-export const intentSchema = {
-  type: 'object',
-  props: {
-    account: { type: 'string', optional: true, min: 1, max: 64 },
-    symbol: { type: 'string', min: 1, max: 32 },
-    side: { type: 'enum', values: ['buy', 'sell'] },
-    type: { type: 'enum', values: ['market', 'limit', 'stop'] },
-    volume: num,
-    price: optNum,
-    sl: optNum,
-    tp: optNum,
-    trailing: optNum,
-    positionId: { type: 'string', optional: true, max: 64 },
-    expiresAt: optNum,
-    comment: { type: 'string', optional: true, max: 64 },
-  },
-} as const;
 
 /** An async-commit pool for paper writes when a real PostgreSQL is configured (see engine.ts, Durability). */
 function openFastDb(): Db | null {
@@ -75,7 +57,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
         tenantId: { type: 'string', min: 1 },
         idempotencyKey: { type: 'string', min: 1, max: 200 },
         decisionId: { type: 'string', optional: true, nullable: true },
-        intent: intentSchema,
+        intent: ORDER_INTENT_SCHEMA,
         risk: { type: 'object', optional: true },
       },
       async handler(ctx: Ctx<SubmitParams>) {
@@ -96,6 +78,15 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       params: { tenantId: { type: 'string', min: 1 }, account: { type: 'string', optional: true } },
       async handler(ctx: Ctx<{ tenantId: string; account?: string }>) {
         return this.engine.book(ctx.params.tenantId, ctx.params.account ?? 'paper');
+      },
+    },
+
+    /** Balance after each fill of an account (for the risk report's drawdown). */
+    balanceHistory: {
+      params: { tenantId: { type: 'string', min: 1 }, account: { type: 'string', optional: true } },
+      async handler(ctx: Ctx<{ tenantId: string; account?: string }>) {
+        const book = await this.engine.book(ctx.params.tenantId, ctx.params.account ?? 'paper');
+        return store.balanceHistory(this.db, ctx.params.tenantId, book.account.id, book.account.balance);
       },
     },
 

@@ -377,3 +377,22 @@ export async function modifyWorkingOrder(q: Queryable, tenantId: string, id: str
   );
   return rows.length ? toOrder(rows[0]) : null;
 }
+
+/**
+ * Balance after each fill, oldest first: the balance before the first fill is today's
+ * balance minus every fill's realised P&L net of commission.
+ */
+export async function balanceHistory(q: Queryable, tenantId: string, accountId: string, balanceNow: number): Promise<{ time: number; balance: number }[]> {
+  const rows = await q.query<{ time: number; delta: number }>(
+    `SELECT time, realized_pnl - commission AS delta FROM fills WHERE tenant_id = $1 AND account_id = $2 ORDER BY time, id`,
+    [tenantId, accountId],
+  );
+  const total = rows.reduce((a, r) => a + Number(r.delta), 0);
+  let b = balanceNow - total;
+  const out = [{ time: rows.length ? Number(rows[0].time) : Date.now(), balance: b }];
+  for (const r of rows) {
+    b += Number(r.delta);
+    out.push({ time: Number(r.time), balance: b });
+  }
+  return out;
+}

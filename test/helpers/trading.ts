@@ -15,23 +15,22 @@ export class MarketDataPeer {
   calls = 0;
 
   constructor(private readonly broker: ServiceBroker) {
-    const self = this;
     broker.createService({
       name: 'market-data',
       actions: {
         latest: {
           params: { symbol: 'string' },
-          handler(ctx: { params: { symbol: string } }) {
-            self.calls++;
-            const q = self.quotes.get(ctx.params.symbol);
+          handler: (ctx: { params: { symbol: string } }) => {
+            this.calls++;
+            const q = this.quotes.get(ctx.params.symbol);
             if (!q) throw new Errors.MoleculerClientError(`no quote for ${ctx.params.symbol}`, 404, 'NOT_FOUND');
             return q;
           },
         },
         symbol: {
           params: { symbol: 'string' },
-          handler(ctx: { params: { symbol: string } }) {
-            const s = self.specs[ctx.params.symbol];
+          handler: (ctx: { params: { symbol: string } }) => {
+            const s = this.specs[ctx.params.symbol];
             if (!s) throw new Errors.MoleculerClientError(`unknown symbol ${ctx.params.symbol}`, 404, 'NOT_FOUND');
             return s;
           },
