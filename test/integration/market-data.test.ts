@@ -197,6 +197,9 @@ describe('market-data service on a real broker and PostgreSQL', () => {
       }
       const b = await startNode(tdb.url);
       try {
+        // before any new tick the restarted node knows the symbol and its last quote from the store
+        const before = ticks[split - 1];
+        expect(await b.broker.call('market-data.latest', { symbol: 'EURUSD' })).toMatchObject({ time_msc: before.time_msc, bid: before.bid, ask: before.ask });
         await ingestAll(b.broker, ticks.slice(split), 5000);
         for (const tf of TIMEFRAMES) {
           const got = await allCandles(b.broker, tf);
