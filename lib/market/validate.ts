@@ -140,6 +140,19 @@ export class TickValidator {
     if (bid <= 0 || ask <= 0) return 'non_positive';
     if (bid > ask && !c.crossedOk) return 'crossed';
     if (time < c.last - this.backwardsToleranceMs) return 'time_backwards';
+    // Optional fields: JSON null means absent; anything else must be a finite, non-negative number.
+    const last = t.last;
+    if (last !== undefined) {
+      if (last === null) t.last = undefined;
+      else if (typeof last !== 'number' || !Number.isFinite(last)) return 'not_finite';
+      else if (last <= 0) return 'non_positive';
+    }
+    const volume = t.volume;
+    if (volume !== undefined) {
+      if (volume === null) t.volume = undefined;
+      else if (typeof volume !== 'number' || !Number.isFinite(volume)) return 'not_finite';
+      else if (volume < 0) return 'non_positive';
+    }
     if (time !== Math.floor(time)) {
       time = Math.floor(time);
       t.time_msc = time;

@@ -283,7 +283,7 @@ export class MarketData {
       store: this.store.kind,
       toleranceMs: this.pipeline.validator.backwardsToleranceMs,
       lateTicks: this.pipeline.aggregator.late,
-      writer: { pendingTicks: this.writer.pendingRows, written: this.writer.written, failures: this.writer.failures, lastError: this.writer.lastError },
+      writer: { pendingTicks: this.writer.pendingRows, written: this.writer.written, discarded: this.writer.discarded, failures: this.writer.failures, lastError: this.writer.lastError },
       ...this.pipeline.stats.snapshot(now),
     };
   }

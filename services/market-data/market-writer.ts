@@ -10,7 +10,9 @@
  * - `backpressure()` makes ingest wait while more than `highWaterRows` ticks are
  *   queued, and fails with UnavailableError (503) when the store has not drained
  *   for `maxWaitMs` (store down): memory stays bounded, the caller is told.
- * - A failed write stays queued and is retried with backoff.
+ * - A failed write stays queued and is retried with backoff; when the store is
+ *   reachable but keeps refusing the same round (`maxAttempts`), that round is
+ *   discarded and counted, so one bad row cannot stall the feed.
  */
 import { UnavailableError } from '../../lib/errors';
 import type { StoredCandle, TimeSeriesStore } from '../../lib/storage/timeseries';
@@ -21,6 +23,8 @@ export interface MarketWriterOptions {
   tickWriters?: number;
   highWaterRows?: number;
   maxWaitMs?: number;
+  /** Attempts at a round refused by a reachable store before it is discarded (default 5). */
+  maxAttempts?: number;
   onError?: (e: unknown) => void;
 }
 
@@ -50,6 +54,7 @@ export class MarketWriter {
   lastError: string | null = null;
   failures = 0;
   written = { ticks: 0, candles: 0, rounds: 0 };
+  discarded = { ticks: 0, candles: 0 };
 
   constructor(
     private readonly store: TimeSeriesStore,
@@ -113,6 +118,8 @@ export class MarketWriter {
 
   private async loop(): Promise<void> {
     let backoff = 100;
+    let refused = 0;
+    const maxAttempts = this.opts.maxAttempts ?? 5;
     while (this.enqueued > this.done) {
       const seq = this.enqueued;
       const segments = this.segments;
@@ -128,15 +135,27 @@ export class MarketWriter {
         this.done = seq;
         this.lastError = null;
         backoff = 100;
+        refused = 0;
       } catch (e) {
-        // Put what was not written back in front of what arrived meanwhile, and retry.
-        this.segments = chunks.concat(this.segments);
-        this.candles = candles.concat(this.candles);
         this.failures++;
         this.lastError = (e as Error).message;
         this.opts.onError?.(e);
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 2000);
+        if (!(e instanceof UnavailableError)) refused++;
+        if (refused >= maxAttempts) {
+          // The store is up but rejects this data: drop the round rather than block the feed forever.
+          const rows = chunks.reduce((n, c) => n + c.ticks.length, 0);
+          this.queuedRows -= rows;
+          this.discarded.ticks += rows;
+          this.discarded.candles += candles.length;
+          this.done = seq;
+          refused = 0;
+        } else {
+          // Put what was not written back in front of what arrived meanwhile, and retry.
+          this.segments = chunks.concat(this.segments);
+          this.candles = candles.concat(this.candles);
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 2000);
+        }
       }
       const waiters = this.waiters;
       this.waiters = [];

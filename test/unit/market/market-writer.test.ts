@@ -84,6 +84,19 @@ describe('MarketWriter', () => {
     expect(w.lastError).toBeNull();
   });
 
+  it('discards a round the store keeps refusing, counts it, and carries on', async () => {
+    const store = new FlakyStore();
+    store.failTickWrites = 3;
+    const w = new MarketWriter(store, { maxAttempts: 3 });
+    w.enqueueTicks('a', ticks(10));
+    await w.sync();
+    expect(w.discarded).toEqual({ ticks: 10, candles: 0 });
+    expect(w.pendingRows).toBe(0);
+    w.enqueueTicks('a', ticks(5, 10));
+    await w.sync();
+    expect(store.ticks.flatMap((c) => c.ticks)).toHaveLength(5);
+  });
+
   it('applies backpressure above the high-water mark and answers 503 when the store does not drain', async () => {
     const store = new FlakyStore();
     store.hang = true;

@@ -24,6 +24,10 @@ describe('TickValidator', () => {
     ['non_positive', { bid: 0 }],
     ['non_positive', { ask: -1.2 }],
     ['crossed', { bid: 1.3923, ask: 1.3922 }],
+    ['not_finite', { volume: 'x' as unknown as number }],
+    ['not_finite', { last: NaN }],
+    ['non_positive', { volume: -1 }],
+    ['non_positive', { last: 0 }],
   ])('drops %s %p', (reason, patch) => {
     const v = new TickValidator();
     expect(v.check(tick(patch as Partial<Tick>))).toBe(reason);
@@ -49,6 +53,15 @@ describe('TickValidator', () => {
     const strict = new TickValidator({ backwardsToleranceMs: 0 });
     expect(strict.check(tick({ time_msc: T0 }))).toBeNull();
     expect(strict.check(tick({ time_msc: T0 - 1 }))).toBe('time_backwards');
+  });
+
+  it('treats JSON null optional fields as absent', () => {
+    const v = new TickValidator();
+    const t = tick({ last: null as unknown as number, volume: null as unknown as number });
+    expect(v.check(t)).toBeNull();
+    expect(t.last).toBeUndefined();
+    expect(t.volume).toBeUndefined();
+    expect(v.check(tick({ time_msc: T0 + 1, volume: 0, last: 1.39 }))).toBeNull();
   });
 
   it('normalises in place: whole ms, prices to the spec digits', () => {
