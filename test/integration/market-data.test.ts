@@ -167,8 +167,25 @@ describe('market-data service on a real broker and PostgreSQL', () => {
       expect(await node.broker.call('market-data.latest', { symbol: 'SYNTH' })).toMatchObject({ bid: 10.02, ask: 10 });
     });
 
+    it('closes a bar by the timer when no later tick comes (live feed clock)', async () => {
+      const now = Date.now();
+      const end = Math.floor(now / 60_000) * 60_000;
+      // a tick 500 ms before the current minute began: its M1 bar is over, the grace (1 s) not yet
+      const r = await node.broker.call<IngestReply, object>('market-data.ingest', { source: 'live', ticks: [{ symbol: 'LIVE1', time_msc: end - 500, bid: 2.5, ask: 2.6 }] });
+      expect(r.accepted).toBe(1);
+      const deadline = Date.now() + 8000;
+      let bar: Candle | undefined;
+      while (!bar && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 100));
+        bar = node.closed.find((c) => c.symbol === 'LIVE1' && c.tf === 'M1');
+      }
+      expect(bar).toEqual({ symbol: 'LIVE1', tf: 'M1', t: end - 60_000, o: 2.5, h: 2.5, l: 2.5, c: 2.5, v: 0, n: 1 });
+      const page = await node.broker.call<Page<CandleItem>, object>('market-data.candles', { symbol: 'LIVE1', tf: 'M1' });
+      expect(page.items).toEqual([expect.objectContaining({ t: end - 60_000, closed: true })]);
+    });
+
     it('rejects an unknown symbol with 404 naming the known ones, and a bad timeframe with 422', async () => {
-      await expect(node.broker.call('market-data.candles', { symbol: 'XAUUSD', tf: 'M1' })).rejects.toMatchObject({ code: 404, type: 'NOT_FOUND', data: { known: ['EURUSD', 'SYNTH'] } });
+      await expect(node.broker.call('market-data.candles', { symbol: 'XAUUSD', tf: 'M1' })).rejects.toMatchObject({ code: 404, type: 'NOT_FOUND', data: { known: ['EURUSD', 'LIVE1', 'SYNTH'] } });
       await expect(node.broker.call('market-data.candles', { symbol: 'EURUSD', tf: 'M2' })).rejects.toMatchObject({ code: 422 });
       await expect(node.broker.call('market-data.ticks', { symbol: 'EURUSD', limit: '0' })).rejects.toMatchObject({ code: 422 });
       await expect(node.broker.call('market-data.ticks', { symbol: 'EURUSD', cursor: 'abc' })).rejects.toMatchObject({ code: 422, type: 'BAD_CURSOR' });
