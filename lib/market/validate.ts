@@ -3,11 +3,11 @@
  * numeric checks, no allocation per good tick, never throws. A bad tick is
  * dropped and its reason counted by the caller.
  */
-import type { Tick } from '../../types/market';
+import { Tick, TICK_DROP_REASONS, TickDropReason, SymbolSpecParams } from '../../types/market';
 
 /** Why a tick was dropped. Stable names: they appear in `/feed/status` and the ingest reply. */
-export const DROP_REASONS = ['bad_symbol', 'bad_time', 'not_finite', 'non_positive', 'crossed', 'time_backwards'] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+export const DROP_REASONS = TICK_DROP_REASONS;
+export type DropReason = TickDropReason;
 export type DropCounts = Record<DropReason, number>;
 
 export function emptyDropCounts(): DropCounts {
@@ -28,13 +28,7 @@ export function nonZeroDrops(d: DropCounts): Partial<DropCounts> {
 }
 
 /** Specification of a symbol as far as market data cares. `point` is the price step (10^-digits for FX). */
-export interface SymbolSpec {
-  symbol: string;
-  digits: number;
-  point: number;
-  /** Quotes with bid > ask are legitimate for this symbol (some CFDs and synthetic feeds). */
-  allowCrossed?: boolean;
-}
+export type SymbolSpec = SymbolSpecParams;
 
 /** Canonical symbol names: letters, digits and `._#-`, up to 32 characters (`EURUSD`, `US500.cash`). */
 export const SYMBOL_RE = /^[A-Za-z0-9][A-Za-z0-9._#-]{0,31}$/;

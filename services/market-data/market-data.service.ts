@@ -11,7 +11,7 @@ import { config } from '../../config';
 import { SYMBOL_RE, SymbolSpec } from '../../lib/market/validate';
 import { createTimeSeriesStore } from '../../lib/storage/connect-timeseries';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
-import { TIMEFRAMES, type Tick, type Timeframe } from '../../types/market';
+import { TIMEFRAMES, type IngestParams, type Timeframe } from '../../types/market';
 import { candlesCsv, MarketData, MAX_LIMIT, RangeQuery } from './market-data';
 
 export interface MarketDataSettings extends ServiceSettingSchema {
@@ -25,11 +25,6 @@ interface Vars extends DbThis {
 }
 
 type This = Service<MarketDataSettings> & Vars;
-
-interface IngestParams {
-  source: string;
-  ticks: Tick[];
-}
 
 interface CandleParams extends RangeQuery {
   tf?: Timeframe;

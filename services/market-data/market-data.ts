@@ -5,9 +5,9 @@
  */
 import { DomainError, NotFoundError } from '../../lib/errors';
 import { MarketPipeline } from '../../lib/market/pipeline';
-import { DropCounts, nonZeroDrops, SymbolSpec } from '../../lib/market/validate';
+import { nonZeroDrops, SymbolSpec } from '../../lib/market/validate';
 import type { StoredCandle, StoredTick, TimeSeriesStore } from '../../lib/storage/timeseries';
-import type { Candle, Tick, Timeframe } from '../../types/market';
+import type { Candle, IngestReply, Tick, TicksReceivedEvent, Timeframe } from '../../types/market';
 import { MarketWriter, MarketWriterOptions } from './market-writer';
 
 export interface MarketDataOptions {
@@ -26,10 +26,7 @@ export interface Logger {
   error(...args: unknown[]): void;
 }
 
-export interface IngestReply {
-  accepted: number;
-  dropped: Partial<DropCounts>;
-}
+export type { IngestReply };
 
 export interface Page<T> {
   items: T[];
@@ -186,7 +183,7 @@ export class MarketData {
     }
     // Consumers run at their own pace; waiting for the local ones keeps memory bounded.
     const emits: Promise<unknown>[] = [];
-    for (const g of out.bySymbol) emits.push(this.emit('ticks.received', { symbol: g.symbol, ticks: g.ticks }));
+    for (const g of out.bySymbol) emits.push(this.emit('ticks.received', { symbol: g.symbol, ticks: g.ticks } satisfies TicksReceivedEvent));
     for (const c of out.closed) emits.push(this.emit('candle.closed', c));
     await Promise.all(emits);
     await this.writer.backpressure();
