@@ -140,12 +140,20 @@ export class MarketData {
     this.timer.unref();
   }
 
-  /** Stop the timer, store the forming bars and everything queued. */
-  async stop(): Promise<void> {
+  /** Stop the timer, store the forming bars and everything queued (waiting at most `timeoutMs` for a store that is down). */
+  async stop(timeoutMs = 15_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.writer.enqueueCandles(this.pipeline.aggregator.takeForming(false).map((c) => ({ ...c, closed: false })));
-    await this.writer.sync();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.writer.sync().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.log.error(`market-data: stopping with ${this.writer.pendingRows} ticks not stored (${this.writer.lastError ?? 'store not answering'})`);
     await this.store.close();
   }
 

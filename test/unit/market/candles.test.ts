@@ -159,10 +159,9 @@ describe('CandleAggregator on the Lean EURUSD day 2014-05-08', () => {
       expect(got).toEqual(expected);
       counts[tf] = got.length;
     }
-    // The day is a full trading day: ticks in 1,435 of its minutes, all 288 M5, 96 M15, 24 H1 and one D1.
-    expect(counts).toEqual({ M1: counts.M1, M5: 288, M15: 96, H1: 24, D1: 1 });
-    expect(counts.M1).toBe(groupBy(rows, 60_000).size);
-    expect(counts.M1).toBeGreaterThan(1400);
+    // A full trading day: ticks in 1,419 of its 1,440 minutes (no bar invented for the other 21),
+    // all 288 M5, 96 M15, 24 H1 and one D1.
+    expect(counts).toEqual({ M1: 1419, M5: 288, M15: 96, H1: 24, D1: 1 });
     // the ECB-day extremes
     const d1 = closed.find((c) => c.tf === 'D1') as Candle;
     expect(d1).toMatchObject({ t: DAY, h: 1.39928, l: 1.3832, n: 87_833 });
