@@ -12,6 +12,24 @@ import { Ema } from './ema';
 import { Rsi } from './rsi';
 import { Macd } from './macd';
 import { BBands } from './bbands';
+import { Wma } from './wma';
+import { Dema } from './dema';
+import { Tema } from './tema';
+import { Atr } from './atr';
+import { Adx } from './adx';
+import { Stoch } from './stoch';
+import { StochRsi } from './stochrsi';
+import { Cci } from './cci';
+import { WillR } from './willr';
+import { Obv } from './obv';
+import { Mfi } from './mfi';
+import { Mom, Roc } from './roc';
+import { Vwap } from './vwap';
+import { Donchian } from './donchian';
+import { Keltner } from './keltner';
+import { Sar } from './sar';
+import { SuperTrend } from './supertrend';
+import { Ichimoku } from './ichimoku';
 
 interface ParamDef {
   name: string;
@@ -43,6 +61,25 @@ export const INDICATORS: Readonly<Record<string, IndicatorDef>> = {
     create: ([p, k, kd]) => new BBands(p, k, Number.isNaN(kd) ? k : kd),
     aliases: ['bb', 'bollinger'],
   },
+  wma: { summary: 'linearly weighted moving average', params: [int('period', 20)], create: ([p]) => new Wma(p) },
+  dema: { summary: 'double EMA', params: [int('period', 20)], create: ([p]) => new Dema(p) },
+  tema: { summary: 'triple EMA', params: [int('period', 20)], create: ([p]) => new Tema(p) },
+  atr: { summary: "Wilder's average true range", params: [int('period', 14)], create: ([p]) => new Atr(p) },
+  adx: { summary: 'ADX with +DI and -DI', params: [int('period', 14)], create: ([p]) => new Adx(p), aliases: ['dmi'] },
+  stoch: { summary: 'stochastic slow %K/%D (SMA)', params: [int('fast %K period', 5), int('slow %K period', 3), int('slow %D period', 3)], create: ([a, b, c]) => new Stoch(a, b, c) },
+  stochrsi: { summary: 'stochastic RSI fast %K/%D', params: [int('RSI period', 14), int('fast %K period', 5), int('fast %D period', 3)], create: ([a, b, c]) => new StochRsi(a, b, c) },
+  cci: { summary: 'commodity channel index (mean deviation)', params: [int('period', 14)], create: ([p]) => new Cci(p) },
+  willr: { summary: 'Williams %R', params: [int('period', 14)], create: ([p]) => new WillR(p), aliases: ['williams', 'wpr'] },
+  obv: { summary: 'on-balance volume', params: [], create: () => new Obv() },
+  mfi: { summary: 'money flow index', params: [int('period', 14)], create: ([p]) => new Mfi(p) },
+  roc: { summary: 'rate of change, percent', params: [int('period', 10)], create: ([p]) => new Roc(p) },
+  mom: { summary: 'momentum (price difference)', params: [int('period', 10)], create: ([p]) => new Mom(p), aliases: ['momentum'] },
+  vwap: { summary: 'session VWAP (UTC day; optional session start hour)', params: [num('session start hour UTC', 0)], create: ([h]) => new Vwap({ startHourUtc: h }) },
+  donchian: { summary: 'Donchian channel', params: [int('period', 20)], create: ([p]) => new Donchian(p), aliases: ['dc'] },
+  keltner: { summary: 'Keltner channels (EMA ± k·ATR)', params: [int('period', 20), num('multiplier', 2), int('ATR period', 10)], create: ([p, k, a]) => new Keltner(p, k, a), aliases: ['kc'] },
+  sar: { summary: 'parabolic SAR', params: [num('acceleration', 0.02), num('maximum', 0.2)], create: ([a, m]) => new Sar(a, m), aliases: ['psar'] },
+  supertrend: { summary: 'SuperTrend (ATR bands)', params: [int('ATR period', 10), num('multiplier', 3)], create: ([p, k]) => new SuperTrend(p, k) },
+  ichimoku: { summary: 'Ichimoku (tenkan, kijun, cloud)', params: [int('tenkan period', 9), int('kijun period', 26), int('senkou B period', 52), int('displacement', 26)], create: ([a, b, c, d]) => new Ichimoku(a, b, c, d) },
 };
 
 const ALIASES: Record<string, string> = {};

@@ -9,7 +9,7 @@
  *  - no NaN or infinity after the warm-up; `reset` starts over.
  */
 import { createIndicator, INDICATOR_NAMES } from '../../../lib/indicators';
-import type { AnyIndicator, Bar } from '../../../lib/indicators/types';
+import type { Bar } from '../../../lib/indicators/types';
 import { asRecord, barsOf, batch, feed, loadData, rng } from './helpers';
 
 /** spec → expected lookback (TA-Lib's lookback where TA-Lib has the indicator). */
@@ -24,6 +24,36 @@ export const CONTRACT_SPECS: Record<string, number> = {
   'macd:3:5:1': 4,
   'bbands:20:2': 19,
   'bbands:5:1.5:2.5': 4,
+  'wma:20': 19,
+  'wma:1': 0,
+  'dema:20': 38,
+  'tema:20': 57,
+  'tema:1': 0,
+  'atr:14': 14,
+  'atr:1': 1,
+  'adx:14': 27,
+  'adx:2': 3,
+  'stoch:5:3:3': 8,
+  'stoch:14:1:1': 13,
+  'stochrsi:14:5:3': 20,
+  'stochrsi:14:14:3': 29,
+  'cci:14': 13,
+  'cci:20': 19,
+  'willr:14': 13,
+  'obv': 0,
+  'mfi:14': 14,
+  'roc:10': 10,
+  'mom:10': 10,
+  'vwap': 0,
+  'vwap:21.5': 0,
+  'donchian:20': 19,
+  'keltner:20:2:10': 19,
+  'keltner:5:1.5:10': 10,
+  'sar:0.02:0.2': 1,
+  'sar:0.3:0.2': 1,
+  'supertrend:10:3': 10,
+  'ichimoku:9:26:52:26': 76,
+  'ichimoku:3:5:7:1': 6,
 };
 
 const datasets = ['EURUSD', 'GOOG'] as const;
