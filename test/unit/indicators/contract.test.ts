@@ -111,10 +111,10 @@ describe('indicator contract', () => {
         const ind = createIndicator(spec);
         for (let i = 0; i < n; i++) {
           const got = asRecord(ind, feed(ind, inputs[i]));
-          expect(ind.count).toBe(i + 1);
+          if (ind.count !== i + 1) throw new Error(`${spec}: count ${ind.count} after ${i + 1} updates`);
           if (i < expectedLookback) {
             if (got !== null) throw new Error(`${spec}: output during warm-up at ${i}`);
-            expect(ind.isReady).toBe(false);
+            if (ind.isReady) throw new Error(`${spec}: ready during warm-up at ${i}`);
             continue;
           }
           if (got === null) throw new Error(`${spec}: null after warm-up at ${i}`);
@@ -134,7 +134,7 @@ describe('indicator contract', () => {
           feed(ind, fake);
           if (r() < 0.3) feed(ind, typeof x === 'number' ? x * 1.01 : perturbBar(x, r), true);
           const got = asRecord(ind, feed(ind, x, true));
-          expect(ind.count).toBe(i + 1);
+          if (ind.count !== i + 1) throw new Error(`${spec}: count ${ind.count} after replace at ${i}`);
           for (const key of ind.outputs) {
             const e = expected[key][i];
             const g = got === null ? null : got[key];
