@@ -100,9 +100,9 @@ export class Adx extends BarBase<AdxOutput, 'adx' | 'plusDI' | 'minusDI'> {
   computeTyped(series: BarSeries): { adx: Float64Array; plusDI: Float64Array; minusDI: Float64Array } {
     const { n, h, l, c } = barColumns(this.id, series, this.needs);
     const s = new Adx(this.period);
-    const adx = nanArray(n);
-    const plusDI = nanArray(n);
-    const minusDI = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { adx: nanArray(n), plusDI: nanArray(n), minusDI: nanArray(n) };
+    const { adx, plusDI, minusDI } = res;
     let i = 0;
     try {
       for (; i < n; i++) {
@@ -115,7 +115,7 @@ export class Adx extends BarBase<AdxOutput, 'adx' | 'plusDI' | 'minusDI'> {
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { adx, plusDI, minusDI };
+    return res;
   }
   protected save(): void {
     const s = this.s;

@@ -134,10 +134,9 @@ export function toNullable<K extends string>(typed: Record<K, Float64Array>, loo
   for (const key of Object.keys(typed) as K[]) {
     const src = typed[key];
     const n = src.length;
-    const arr: (number | null)[] = new Array<number | null>(n);
-    const w = Math.min(lookback, n);
-    for (let i = 0; i < w; i++) arr[i] = null;
-    for (let i = w; i < n; i++) arr[i] = src[i];
+    // Packed array of nulls, then the values (each boxed: the cost of a nullable array).
+    const arr: (number | null)[] = new Array<number | null>(n).fill(null);
+    for (let i = Math.min(lookback, n); i < n; i++) arr[i] = src[i];
     out[key] = arr;
   }
   return out;
@@ -146,6 +145,12 @@ export function toNullable<K extends string>(typed: Record<K, Float64Array>, loo
 /** A Float64Array of `n` NaNs (warm-up marker of the typed batch form). */
 export function nanArray(n: number): Float64Array {
   return new Float64Array(n).fill(NaN);
+}
+
+/** Index of the first NaN/±Infinity in `xs`, or −1 (batch error messages of range kernels). */
+export function firstNonFinite(xs: ArrayLike<number>): number {
+  for (let i = 0; i < xs.length; i++) if (!(xs[i] - xs[i] === 0)) return i;
+  return -1;
 }
 
 /** Re-throws an input error from a batch loop with the offending index. */

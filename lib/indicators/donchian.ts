@@ -43,9 +43,9 @@ export class Donchian extends BarBase<BandsOutput, 'upper' | 'middle' | 'lower'>
   computeTyped(series: BarSeries): { upper: Float64Array; middle: Float64Array; lower: Float64Array } {
     const { n, h, l } = barColumns(this.id, series, this.needs);
     const s = new Donchian(this.period);
-    const upper = nanArray(n);
-    const middle = nanArray(n);
-    const lower = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { upper: nanArray(n), middle: nanArray(n), lower: nanArray(n) };
+    const { upper, middle, lower } = res;
     let i = 0;
     try {
       for (; i < n; i++) {
@@ -58,7 +58,7 @@ export class Donchian extends BarBase<BandsOutput, 'upper' | 'middle' | 'lower'>
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { upper, middle, lower };
+    return res;
   }
   protected save(): void {
     this.highs.save();

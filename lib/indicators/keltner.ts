@@ -53,9 +53,9 @@ export class Keltner extends BarBase<BandsOutput, 'upper' | 'middle' | 'lower'> 
   computeTyped(series: BarSeries): { upper: Float64Array; middle: Float64Array; lower: Float64Array } {
     const { n, h, l, c } = barColumns(this.id, series, this.needs);
     const s = new Keltner(this.period, this.multiplier, this.atrPeriod);
-    const upper = nanArray(n);
-    const middle = nanArray(n);
-    const lower = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { upper: nanArray(n), middle: nanArray(n), lower: nanArray(n) };
+    const { upper, middle, lower } = res;
     let i = 0;
     try {
       for (; i < n; i++) {
@@ -68,7 +68,7 @@ export class Keltner extends BarBase<BandsOutput, 'upper' | 'middle' | 'lower'> 
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { upper, middle, lower };
+    return res;
   }
   protected save(): void {
     this.ema.save();

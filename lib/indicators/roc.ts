@@ -53,14 +53,16 @@ export class Roc extends LagBase {
   computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
     const s = new Roc(this.period);
     const n = xs.length;
-    const out = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { values: nanArray(n) };
+    const out = res.values;
     let i = 0;
     try {
       for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { values: out };
+    return res;
   }
 }
 
@@ -82,13 +84,15 @@ export class Mom extends LagBase {
   computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
     const s = new Mom(this.period);
     const n = xs.length;
-    const out = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { values: nanArray(n) };
+    const out = res.values;
     let i = 0;
     try {
       for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { values: out };
+    return res;
   }
 }

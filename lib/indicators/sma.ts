@@ -69,14 +69,16 @@ export class Sma extends ScalarBase<number, 'values'> {
   computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
     const s = new Sma(this.period);
     const n = xs.length;
-    const out = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { values: nanArray(n) };
+    const out = res.values;
     let i = 0;
     try {
       for (; i < n; i++) if (s.step(xs[i])) out[i] = s.core.value;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { values: out };
+    return res;
   }
   protected save(): void {
     this.core.save();

@@ -67,8 +67,9 @@ export class Stoch extends BarBase<StochOutput, 'k' | 'd'> {
   computeTyped(series: BarSeries): { k: Float64Array; d: Float64Array } {
     const { n, h, l, c } = barColumns(this.id, series, this.needs);
     const s = new Stoch(this.fastK, this.slowK, this.slowD);
-    const k = nanArray(n);
-    const d = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { k: nanArray(n), d: nanArray(n) };
+    const { k, d } = res;
     let i = 0;
     try {
       for (; i < n; i++) {
@@ -80,7 +81,7 @@ export class Stoch extends BarBase<StochOutput, 'k' | 'd'> {
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { k, d };
+    return res;
   }
   protected save(): void {
     this.highs.save();

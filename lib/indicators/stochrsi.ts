@@ -58,8 +58,9 @@ export class StochRsi extends ScalarBase<StochOutput, 'k' | 'd'> {
   computeTyped(xs: ArrayLike<number>): { k: Float64Array; d: Float64Array } {
     const s = new StochRsi(this.period, this.fastK, this.fastD);
     const n = xs.length;
-    const k = nanArray(n);
-    const d = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { k: nanArray(n), d: nanArray(n) };
+    const { k, d } = res;
     let i = 0;
     try {
       for (; i < n; i++) {
@@ -71,7 +72,7 @@ export class StochRsi extends ScalarBase<StochOutput, 'k' | 'd'> {
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { k, d };
+    return res;
   }
   protected save(): void {
     this.rsi.save();

@@ -70,8 +70,9 @@ export class SuperTrend extends BarBase<SuperTrendOutput, 'value' | 'direction'>
   computeTyped(series: BarSeries): { value: Float64Array; direction: Float64Array } {
     const { n, h, l, c } = barColumns(this.id, series, this.needs);
     const s = new SuperTrend(this.period, this.multiplier);
-    const value = nanArray(n);
-    const direction = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { value: nanArray(n), direction: nanArray(n) };
+    const { value, direction } = res;
     let i = 0;
     try {
       for (; i < n; i++) {
@@ -83,7 +84,7 @@ export class SuperTrend extends BarBase<SuperTrendOutput, 'value' | 'direction'>
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { value, direction };
+    return res;
   }
   protected save(): void {
     this.atr.save();

@@ -41,14 +41,16 @@ export class WillR extends BarBase<number, 'values'> {
   computeTyped(series: BarSeries): { values: Float64Array } {
     const { n, h, l, c } = barColumns(this.id, series, this.needs);
     const s = new WillR(this.period);
-    const out = nanArray(n);
+    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
+    const res = { values: nanArray(n) };
+    const out = res.values;
     let i = 0;
     try {
       for (; i < n; i++) if (s.step(h[i], l[i], c[i])) out[i] = s.value;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return { values: out };
+    return res;
   }
   protected save(): void {
     this.highs.save();
