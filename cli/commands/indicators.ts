@@ -38,7 +38,7 @@ function computeAll(data: OhlcvData, indicators: AnyIndicator[], column: OhlcvFi
 function fmtNum(v: number | null): string {
   if (v === null) return '';
   const a = Math.abs(v);
-  if (a === 0) return '0';
+  if (Number.isInteger(v) && a < 1e15) return String(v);
   if (a >= 1e5) return v.toFixed(0);
   if (a >= 100) return v.toFixed(2);
   if (a >= 1) return v.toFixed(4);
