@@ -1,0 +1,90 @@
+/** `Db` over a `pg` Pool: real PostgreSQL or embedded PGlite behind pglite-socket. */
+import { Pool, PoolClient, types } from 'pg';
+import { UnavailableError } from '../../errors';
+import type { Db, Queryable, Row } from '../db';
+
+// BIGINT (int8) columns hold ms timestamps and counts well inside 2^53: return numbers, not strings.
+types.setTypeParser(20, (v: string) => Number(v));
+// NUMERIC as number (prices, volumes); precision beyond double is not used by Plan2.
+types.setTypeParser(1700, (v: string) => Number(v));
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003', '08004']);
+
+/** True for errors meaning "the database is not reachable", as opposed to a bad query. */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  if (err?.code && CONNECTION_CODES.has(err.code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|getaddrinfo/i.test(err?.message ?? '');
+}
+
+function wrap(e: unknown): never {
+  if (isConnectionError(e)) throw new UnavailableError('database', (e as Error).message, e);
+  throw e;
+}
+
+export interface PgDbOptions {
+  connectionString: string;
+  max?: number;
+  kind?: Db['kind'];
+  /** Fail a connection attempt after this long (ms). */
+  connectTimeoutMs?: number;
+}
+
+export class PgDb implements Db {
+  readonly kind: Db['kind'];
+  readonly pool: Pool;
+
+  constructor(opts: PgDbOptions) {
+    this.kind = opts.kind ?? 'postgres';
+    this.pool = new Pool({
+      connectionString: opts.connectionString,
+      max: opts.max ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    try {
+      const res = await this.pool.query(sql, params as unknown[]);
+      return res.rows as R[];
+    } catch (e) {
+      return wrap(e);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      return wrap(e);
+    }
+    const tx: Queryable = {
+      query: async <R = Row>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
+    };
+    try {
+      await client.query('BEGIN');
+      const out = await fn(tx);
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      return wrap(e);
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<number> {
+    const t0 = performance.now();
+    await this.query('SELECT 1');
+    return performance.now() - t0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

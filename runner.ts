@@ -1,0 +1,105 @@
+/**
+ * Builds the broker and loads the services this node runs.
+ *
+ * Services are discovered from `services/<name>/<name>.service`, `agents/<group>/<id>/<id>.service`,
+ * `mt5-gateway/gateway.service` and `flowchain/flowchain.service`. Each gets a key
+ * (`api`, `market-data`, `agents/research/market-analysis`, `mt5-gateway`, `flowchain`)
+ * that `SERVICES=` globs select: `*` matches within a path segment, `**` across
+ * segments, and a pattern also selects everything under it (`agents` = `agents/**`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ServiceBroker, ServiceSchema, BrokerOptions } from 'moleculer';
+import type { Config } from './config';
+import { brokerOptions } from './moleculer.config';
+import { CODE_EXT, CODE_ROOT } from './paths';
+import { ErrorsMiddleware } from './middlewares/errors.middleware';
+import { closeDb } from './lib/storage/connect';
+
+export interface ServiceEntry {
+  key: string;
+  file: string;
+}
+
+function walk(dir: string, out: string[]): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.service' + CODE_EXT)) out.push(p);
+  }
+}
+
+/** Every service file of the project with its selection key. */
+export function discoverServices(root = CODE_ROOT): ServiceEntry[] {
+  const files: string[] = [];
+  for (const d of ['services', 'agents', 'mt5-gateway', 'flowchain']) walk(path.join(root, d), files);
+  return files
+    .map((file) => {
+      const rel = path.relative(root, path.dirname(file)).split(path.sep).join('/');
+      const key = rel.startsWith('services/') ? rel.slice('services/'.length) : rel;
+      return { key, file };
+    })
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function globToRegExp(glob: string): RegExp {
+  const g = glob.replace(/\/+$/, '');
+  let re = '';
+  for (let i = 0; i < g.length; i++) {
+    const ch = g[i];
+    if (ch === '*' && g[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (ch === '*') re += '[^/]*';
+    else re += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}(/.*)?$`);
+}
+
+/** True when `key` is selected by any pattern (an empty list selects all). */
+export function selectService(key: string, patterns: string[]): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((p) => globToRegExp(p).test(key));
+}
+
+export function createBroker(cfg: Config, overrides: Partial<BrokerOptions> = {}): ServiceBroker {
+  const opts = brokerOptions(cfg, overrides);
+  opts.middlewares = [ErrorsMiddleware, ...(opts.middlewares ?? [])];
+  return new ServiceBroker(opts);
+}
+
+/** Load the selected services into `broker`; returns their keys. */
+export function loadServices(broker: ServiceBroker, cfg: Config, entries = discoverServices()): string[] {
+  const keys: string[] = [];
+  for (const e of entries) {
+    if (!selectService(e.key, cfg.services)) continue;
+    const mod = require(e.file) as { default?: ServiceSchema | ServiceSchema[] };
+    const schemas = mod.default === undefined ? [] : Array.isArray(mod.default) ? mod.default : [mod.default];
+    for (const s of schemas) broker.createService(s);
+    keys.push(e.key);
+  }
+  if (keys.length === 0) throw new Error(`SERVICES=${cfg.services.join(',')} selects no service; known: ${entries.map((e) => e.key).join(', ')}`);
+  return keys;
+}
+
+export interface Platform {
+  broker: ServiceBroker;
+  services: string[];
+  stop(): Promise<void>;
+}
+
+/** Create the broker, load the node's services, start. */
+export async function startPlatform(cfg: Config, overrides: Partial<BrokerOptions> = {}): Promise<Platform> {
+  const broker = createBroker(cfg, overrides);
+  const services = loadServices(broker, cfg);
+  await broker.start();
+  return {
+    broker,
+    services,
+    async stop() {
+      await broker.stop();
+      await closeDb();
+    },
+  };
+}
