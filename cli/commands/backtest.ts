@@ -1,10 +1,13 @@
 /** `plan2 backtest`: run a built-in strategy over an OHLCV CSV and print statistics (table or JSON), optionally an HTML report. */
+import * as fs from 'node:fs';
 import { runBacktest } from '../../lib/backtest/engine';
+import { renderReport } from '../../lib/backtest/report';
 import { statsTable } from '../../lib/backtest/format';
 import { backtestJson } from '../../lib/backtest/result-json';
 import { computeStats } from '../../lib/backtest/stats';
 import { createStrategy, listStrategies, parseParamString } from '../../lib/strategies/registry';
 import { CliCommand, UsageError, flagString, parseArgs } from '../command';
+import { loadChartLibrary } from '../report-assets';
 import { BROKER_BOOLEANS, asUsage, brokerOptions, loadBars, progressBar, rejectUnknownFlags } from '../backtest-common';
 
 const usage = `Usage: plan2 backtest --csv <file> --strategy <name> [--params k=v,…] [options]
@@ -63,7 +66,8 @@ const command: CliCommand = {
     const stats = computeStats({ t: bars.t, close: bars.c, equity: result.equity, trades: result.trades, warmupBars: result.warmupBars });
 
     if (htmlFile) {
-      throw new UsageError('--html is not available yet');
+      fs.writeFileSync(htmlFile, renderReport({ bars, result, stats, strategy: name, params, settings: opts, chartLibrary: loadChartLibrary() }));
+      if (!p.flags.json) process.stderr.write(`wrote ${htmlFile}\n`);
     }
     const { onProgress: _p, ...settings } = opts;
     if (p.flags.json) {

@@ -66,6 +66,18 @@ describe('plan2 backtest', () => {
     expect(r.err).toMatch(msg as RegExp);
   });
 
+  it('--html writes a self-contained report next to the JSON output', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-bt-'));
+    const file = path.join(dir, 'report.html');
+    const r = await run(['backtest', '--csv', GOOG_CSV, '--strategy', 'rsi-reversion', '--json', '--html', file]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).strategy).toEqual({ name: 'rsi-reversion', params: { period: 14, lower: 30, upper: 70, exit: 50 } });
+    const html = fs.readFileSync(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('rsi-reversion(period=14, lower=30, upper=70, exit=50)');
+    expect(html).toContain('TradingView Lightweight Charts');
+  });
+
   it('a bad CSV is exit 2 naming the line', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-bt-'));
     const bad = path.join(dir, 'bad.csv');
