@@ -63,7 +63,7 @@ export function brokerOptions(p: ParsedArgs): BacktestOptions {
  * A progress bar on stderr when it is a terminal and the job is not tiny, or
  * when the job is long (then also on a pipe, throttled). Returns null when off.
  */
-export function progressBar(total: number, unit: string, smallTty: number, long: number): { update(done: number): void; stop(): void } | null {
+export function progressBar(total: number, unit: string, smallTty: number, long: number): { update(done: number): void; setTotal(total: number): void; stop(): void } | null {
   const tty = process.stderr.isTTY === true;
   if (!(tty ? total >= smallTty : total >= long)) return null;
   const bar = new SingleBar({
@@ -78,6 +78,7 @@ export function progressBar(total: number, unit: string, smallTty: number, long:
   bar.start(total, 0);
   return {
     update: (done) => bar.update(done),
+    setTotal: (n) => bar.setTotal(n),
     stop: () => bar.stop(),
   };
 }

@@ -188,3 +188,46 @@ ${input.extraHtml ?? ''}
 </body></html>
 `;
 }
+
+/**
+ * Heat map of optimisation scores as an HTML table: rows are the values of the
+ * first parameter, columns those of the second; with more parameters each cell
+ * shows the best score over the others (backtesting.py's `plot_heatmaps`
+ * default). One parameter gives a single row. NaN cells are blank.
+ */
+export function renderHeatmap(results: { params: Record<string, number>; score: number }[], maximize: string): string {
+  if (!results.length) return '';
+  const names = Object.keys(results[0].params).filter((n) => new Set(results.map((r) => r.params[n])).size > 1);
+  const [rowName, colName] = names.length >= 2 ? names : [undefined, names[0] ?? Object.keys(results[0].params)[0]];
+  const rowsV = rowName ? [...new Set(results.map((r) => r.params[rowName]))].sort((a, b) => a - b) : [NaN];
+  const colsV = [...new Set(results.map((r) => r.params[colName]))].sort((a, b) => a - b);
+  const cell = new Map<string, number>();
+  for (const r of results) {
+    if (r.score !== r.score) continue;
+    const key = `${rowName ? r.params[rowName] : NaN}|${r.params[colName]}`;
+    const prev = cell.get(key);
+    if (prev === undefined || r.score > prev) cell.set(key, r.score);
+  }
+  const vals = [...cell.values()];
+  const lo = Math.min(...vals);
+  const hi = Math.max(...vals);
+  const color = (v: number): string => {
+    const x = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+    // red (low) → yellow → green (high)
+    const r = Math.round(x < 0.5 ? 220 : 220 - (x - 0.5) * 2 * 180);
+    const g = Math.round(x < 0.5 ? 60 + x * 2 * 160 : 220);
+    return `rgb(${r},${g},90)`;
+  };
+  const head = `<tr><th>${escapeHtml(rowName ?? '')} \\ ${escapeHtml(colName)}</th>${colsV.map((c) => `<th>${c}</th>`).join('')}</tr>`;
+  const body = rowsV
+    .map((rv) => {
+      const tds = colsV.map((cv) => {
+        const v = cell.get(`${rv}|${cv}`);
+        return v === undefined ? '<td></td>' : `<td style="background:${color(v)}" title="${escapeHtml(`${rowName ?? ''}=${rv} ${colName}=${cv}: ${v}`)}">${Number(v.toPrecision(4))}</td>`;
+      });
+      return `<tr><th>${rowName ? rv : ''}</th>${tds.join('')}</tr>`;
+    })
+    .join('\n');
+  const agg = names.length > 2 ? ` (best over ${names.slice(2).map(escapeHtml).join(', ')})` : '';
+  return `<h2>Optimisation heat map: ${escapeHtml(maximize)}${agg}</h2>\n<div class="scroll"><table class="heat">\n${head}\n${body}\n</table></div>`;
+}
