@@ -128,7 +128,7 @@ export function annualPeriods(t: ArrayLike<number>, periodMs: number): number {
   if (days === 365) return 1;
   let weekend = 0;
   for (let k = 0; k < t.length; k++) {
-    const dow = new Date(t[k]).getUTCDay();
+    const dow = (((Math.floor(t[k] / DAY) + 4) % 7) + 7) % 7; // epoch day 0 was a Thursday (4); Sunday = 0
     if (dow === 0 || dow === 6) weekend++;
   }
   return weekend / t.length > (2 / 7) * 0.6 ? 365 : 252;
