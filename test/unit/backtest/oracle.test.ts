@@ -73,3 +73,30 @@ describe('SmaCross(10, 30) on GOOG, finalize_trades: published backtesting.py 0.
     expect(last.exitPrice).toBe(bars.o[bars.length - 1]);
   });
 });
+
+/**
+ * The README example of backtesting.py: SmaCross(10, 20) on GOOG with exclusive
+ * orders and `commission=.002`. Its printed table predates 0.4, when that
+ * commission was charged once on entry the way `spread` is now, so it is
+ * reproduced with spread 0.002. Rows whose formulas changed since (buy & hold's
+ * start, CAGR, expectancy, SQN, Kelly, alpha) are not compared. Precision: as printed.
+ */
+describe('README example: SmaCross(10, 20), exclusive orders, entry cost 0.2 %', () => {
+  const bars = GOOG();
+  const { strategy } = createStrategy('sma-cross', { fast: 10, slow: 20 });
+  const r = runBacktest(bars, strategy, { cash: 10_000, spread: 0.002, exclusiveOrders: true });
+  const s = computeStats({ t: bars.t, close: bars.c, equity: r.equity, trades: r.trades, warmupBars: r.warmupBars });
+  const printed: [keyof typeof s, number][] = [
+    ['exposurePct', 94.27], ['equityFinal', 68935.12], ['equityPeak', 68991.22], ['returnPct', 589.35],
+    ['returnAnnPct', 25.42], ['volatilityAnnPct', 38.43], ['sharpeRatio', 0.66], ['sortinoRatio', 1.3], ['calmarRatio', 0.77],
+    ['beta', 0.02], ['maxDrawdownPct', -33.08], ['avgDrawdownPct', -5.58], ['winRatePct', 53.76], ['bestTradePct', 57.12],
+    ['worstTradePct', -16.63], ['avgTradePct', 1.96], ['profitFactor', 2.13],
+  ];
+  it.each(printed)('%s = %d', (key, value) => {
+    expect(Math.round(s[key] * 100) / 100).toBe(value);
+  });
+  it('93 trades; durations 688 / 41 days (drawdown), 121 / 32 days (trades)', () => {
+    expect(s.trades).toBe(93);
+    expect([s.maxDrawdownDurationMs, s.avgDrawdownDurationMs, s.maxTradeDurationMs, s.avgTradeDurationMs]).toEqual([688 * DAY, 41 * DAY, 121 * DAY, 32 * DAY]);
+  });
+});
