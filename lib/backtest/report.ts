@@ -88,7 +88,7 @@ export function chartData(bars: BarSeries, result: BacktestResult, maxPoints: nu
   const mark = (t: ClosedTrade, closed: boolean): void => {
     const long = t.size > 0;
     out.markers.push({ time: out.time[Math.floor(t.entryBar / step)], long, entry: true, text: `${long ? 'Buy' : 'Sell'} ${Math.abs(t.size)}` });
-    if (closed) out.markers.push({ time: out.time[Math.floor(t.exitBar / step)], long, entry: false, text: `${(t.ret * 100).toFixed(2)}%` });
+    if (closed) out.markers.push({ time: out.time[Math.floor(t.exitBar / step)], long, entry: false, text: result.trades.length <= 200 ? `${(t.ret * 100).toFixed(2)}%` : '' });
   };
   result.trades.slice(0, limit).forEach((t) => mark(t, true));
   result.openTrades.slice(0, limit).forEach((t) => mark(t, false));
@@ -112,7 +112,7 @@ const CSS = `
 :root{--fg:#1d2330;--muted:#6b7280;--bg:#fff;--line:#e5e7eb;--win:#0a7d47;--loss:#b42318}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:20px 28px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}.sub{color:var(--muted);margin:0 0 16px}
-.chart{width:100%;border:1px solid var(--line);border-radius:6px;margin-bottom:8px}
+.chart{width:100%;border:1px solid var(--line);border-radius:6px;margin-bottom:8px}#price{height:420px}#equity{height:200px}#drawdown{height:150px}
 .grid{display:grid;grid-template-columns:minmax(280px,420px) 1fr;gap:24px;align-items:start}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}td,th{padding:3px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th{background:#f8fafc;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
@@ -124,9 +124,9 @@ th{background:#f8fafc;position:sticky;top:0}td:first-child,th:first-child{text-a
 const CLIENT = `
 (function(){
   var LC = window.LightweightCharts, d = JSON.parse(document.getElementById('plan2-data').textContent);
-  function mk(id, h){ var el = document.getElementById(id); return LC.createChart(el, {height: h, autoSize: true, layout:{attributionLogo:false}, timeScale:{timeVisible: d.intraday, secondsVisible:false}, rightPriceScale:{borderVisible:false}}); }
+  function mk(id){ var el = document.getElementById(id); return LC.createChart(el, {autoSize: true, layout:{attributionLogo:false}, timeScale:{timeVisible: d.intraday, secondsVisible:false}, rightPriceScale:{borderVisible:false, minimumWidth: 90}}); }
   function pts(vals){ var out=[]; for (var k=0;k<d.time.length;k++){ if (vals[k]!==null) out.push({time:d.time[k], value:vals[k]}); } return out; }
-  var price = mk('price', 420), eq = mk('equity', 200), dd = mk('drawdown', 150);
+  var price = mk('price'), eq = mk('equity'), dd = mk('drawdown');
   var candles = [];
   for (var k=0;k<d.time.length;k++) candles.push({time:d.time[k], open:d.o[k], high:d.h[k], low:d.l[k], close:d.c[k]});
   var cs = price.addSeries(LC.CandlestickSeries, {upColor:'#26a69a', downColor:'#ef5350', borderVisible:false, wickUpColor:'#26a69a', wickDownColor:'#ef5350'});
