@@ -5,7 +5,7 @@
  * signed, NaN → null.
  */
 import type { BacktestStats } from './stats';
-import type { BacktestResult, BarSeries, ClosedTrade } from './types';
+import type { BacktestResult, BarSeries, ClosedTrade, IndicatorRecord } from './types';
 
 export interface TradeJson {
   size: number;
@@ -23,6 +23,8 @@ export interface TradeJson {
   tp: number | null;
   durationMs: number;
   tag?: string | number;
+  /** Registered indicators' values at the entry and exit bars (null during warm-up). */
+  indicators?: Record<string, { entry: number | null; exit: number | null }>;
 }
 
 export type StatsJson = { [K in keyof BacktestStats]: number | null } & { startIso: string; endIso: string };
@@ -42,7 +44,7 @@ export function num(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-export function tradeJson(t: ClosedTrade): TradeJson {
+export function tradeJson(t: ClosedTrade, indicators: readonly IndicatorRecord[] = []): TradeJson {
   const out: TradeJson = {
     size: t.size,
     entryBar: t.entryBar,
@@ -59,6 +61,10 @@ export function tradeJson(t: ClosedTrade): TradeJson {
     durationMs: t.exitTime - t.entryTime,
   };
   if (t.tag !== undefined) out.tag = t.tag;
+  if (indicators.length) {
+    out.indicators = {};
+    for (const ind of indicators) out.indicators[ind.name] = { entry: num(ind.values[t.entryBar]), exit: num(ind.values[t.exitBar]) };
+  }
   return out;
 }
 
@@ -82,8 +88,8 @@ export function backtestJson(args: {
     strategy: { name: args.strategy, params: args.params },
     settings: args.settings,
     stats: statsJson(args.stats),
-    trades: args.result.trades.map(tradeJson),
-    openTrades: args.result.openTrades.map(tradeJson),
+    trades: args.result.trades.map((t) => tradeJson(t, args.result.indicators)),
+    openTrades: args.result.openTrades.map((t) => tradeJson(t, args.result.indicators)),
     equity: Array.from(args.result.equity, (x) => num(x) ?? 0),
     warnings: args.result.warnings,
   };

@@ -36,6 +36,10 @@ describe('plan2 backtest', () => {
     expect(j.trades).toHaveLength(66);
     expect(Object.keys(j.trades[0])).toEqual(expect.arrayContaining(['size', 'entryBar', 'exitBar', 'entryTime', 'exitTime', 'entryPrice', 'exitPrice', 'pnl', 'returnPct']));
     expect(j.trades[0].size).toBeLessThan(0); // the first cross on GOOG is bearish: a short
+    // Indicator values at entry and exit, as the reference's Entry_/Exit_ columns: at the signal
+    // bar (entry − 1) the fast SMA had just crossed below the slow one.
+    expect(Object.keys(j.trades[0].indicators)).toEqual(['SMA(10)', 'SMA(30)']);
+    expect(j.trades[0].indicators['SMA(10)'].entry).toEqual(expect.any(Number));
     const t = j.trades[1];
     expect(t.returnPct).toBeCloseTo(((t.exitPrice / t.entryPrice - 1) * 100) * Math.sign(t.size), 9);
   });
