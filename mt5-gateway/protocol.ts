@@ -347,8 +347,11 @@ export interface WelcomeMsg {
   max_line_bytes: number;
 }
 
+/** Answer to every `symbols` message: where to start each of its symbols (absent from the map = from now). */
 export interface BackfillMsg {
   type: 'backfill';
+  /** Every name of the `symbols` message this answers. */
+  symbols: string[];
   last_time_msc: Record<string, number>;
 }
 
@@ -782,7 +785,10 @@ function vWelcome(o: Obj): WelcomeMsg | ParseFailure {
 }
 
 function vBackfill(o: Obj): BackfillMsg | ParseFailure {
-  if (!isObj(o.last_time_msc)) return o.last_time_msc == null ? missing('backfill', ['last_time_msc']) : bad('backfill', 'last_time_msc', 'an object of symbol → ms');
+  const miss = absent(o, ['symbols', 'last_time_msc']);
+  if (miss) return missing('backfill', miss);
+  if (!Array.isArray(o.symbols)) return bad('backfill', 'symbols', 'an array of symbol names');
+  if (!isObj(o.last_time_msc)) return bad('backfill', 'last_time_msc', 'an object of symbol → ms');
   return o as unknown as BackfillMsg;
 }
 
