@@ -8,7 +8,7 @@ import type { Context, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../config';
 import { DomainError } from '../lib/errors';
 import { createDbMixin, DbThis } from '../mixins/db.mixin';
-import type { Tick } from '../types/market';
+import type { SymbolSpecParams, Tick } from '../types/market';
 import type { TenantMeta } from '../types/meta';
 import { GatewayOptions, GatewayStatus, IngestResult, Mt5Gateway, SendResult, SessionStatus } from './gateway';
 import { ParseFailure, validateCommand } from './protocol';
@@ -28,6 +28,7 @@ interface Vars extends DbThis {
 interface Methods {
   ingest(source: string, ticks: Tick[]): Promise<IngestResult>;
   lastStoredTimes(symbols: string[]): Promise<Map<string, number>>;
+  registerSymbol(spec: SymbolSpecParams): Promise<void>;
   tenantScope(meta: Partial<TenantMeta> | undefined): string | undefined;
 }
 
@@ -114,6 +115,12 @@ const Mt5GatewayService: ServiceSchema<Mt5GatewaySettings, Methods, Vars> = {
       return out;
     },
 
+    /** Register a canonical symbol's spec with market-data (skipped while it has no such action). */
+    async registerSymbol(spec: SymbolSpecParams): Promise<void> {
+      if (!this.broker.registry.getActionEndpoints('market-data.registerSymbol')?.hasAvailable()) return;
+      await this.broker.call('market-data.registerSymbol', spec);
+    },
+
     /** The tenant a caller is limited to; undefined for admins and internal calls. */
     tenantScope(meta: Meta | undefined): string | undefined {
       if (!meta?.tenantId || meta.role === 'admin') return undefined;
@@ -128,6 +135,7 @@ const Mt5GatewayService: ServiceSchema<Mt5GatewaySettings, Methods, Vars> = {
         db: this.db,
         ingest: (source, ticks) => this.ingest(source, ticks),
         lastStoredTimes: (symbols) => this.lastStoredTimes(symbols),
+        registerSymbol: (spec) => this.registerSymbol(spec),
         emit: (event, payload, tenantId) => {
           this.broker.emit(event, payload, { meta: { tenantId } }).catch((e: unknown) => this.logger.error(`emit ${event} failed`, e));
         },

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DomainError, NotFoundError } from '../lib/errors';
 import type { Db } from '../lib/storage/db';
-import type { Tick } from '../types/market';
+import type { IngestReply, SymbolSpecParams, Tick } from '../types/market';
 import {
   AccountMsg,
   encode,
@@ -49,10 +49,7 @@ import { verifyMt5Token } from './tokens';
 
 // ---------------------------------------------------------------- ports and options
 
-export interface IngestResult {
-  accepted: number;
-  dropped: number;
-}
+export type IngestResult = IngestReply;
 
 export interface GatewayLogger {
   debug(...a: unknown[]): void;
@@ -68,6 +65,8 @@ export interface GatewayPorts {
   ingest(source: string, ticks: Tick[]): Promise<IngestResult>;
   /** Last stored tick time (UTC ms) per canonical symbol; missing = none stored. */
   lastStoredTimes(symbols: string[]): Promise<Map<string, number>>;
+  /** Tell market-data a canonical symbol's price digits (and whether crossed quotes are legitimate). */
+  registerSymbol(spec: SymbolSpecParams): Promise<void>;
   emit(event: string, payload: Record<string, unknown>, tenantId: string): void;
   log: GatewayLogger;
 }
@@ -785,6 +784,7 @@ class Session {
       () => saveSymbols(gw.ports.db, account.ref, rows),
       (e) => gw.ports.log.error(`mt5: saving ${rows.length} specs of ${account.key} failed`, e),
     );
+    for (const r of rows) gw.registerSymbol(r.canonical, r.spec);
     this.releaseHeld();
     const names = rows.map((r) => r.name);
     const offsetMs = this.offsetMs;
@@ -1175,7 +1175,10 @@ export class Mt5Gateway {
         const r = await this.ports.ingest(a.key, ticks);
         this.latency.add(performance.now() - firstRecv);
         const accepted = r?.accepted ?? ticks.length;
-        const dropped = r?.dropped ?? 0;
+        let dropped = 0;
+        const d = r?.dropped as IngestReply['dropped'] | number | undefined;
+        if (typeof d === 'number') dropped = d;
+        else if (d) for (const k in d) dropped += d[k as keyof typeof d] ?? 0;
         s.stats.ingested += accepted;
         s.stats.droppedDownstream += dropped;
         this.totals.ingested += accepted;
@@ -1195,6 +1198,21 @@ export class Mt5Gateway {
         await new Promise((r) => setTimeout(r, 50 * 4 ** attempt));
       }
     }
+  }
+
+  private readonly registered = new Map<string, string>();
+
+  /** @internal Tell market-data a canonical symbol's digits once per distinct spec (never blocks the feed). */
+  registerSymbol(canonical: string, spec: SymbolSpec): void {
+    const allowCrossed = spec.trade_exemode === 'exchange';
+    const digits = Math.min(spec.digits, 10);
+    const key = `${digits}/${spec.point}/${allowCrossed}`;
+    if (this.registered.get(canonical) === key) return;
+    this.registered.set(canonical, key);
+    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}) }).catch((e: unknown) => {
+      this.registered.delete(canonical);
+      this.ports.log.warn(`mt5: registering ${canonical} with market-data failed: ${(e as Error).message}`);
+    });
   }
 
   /** @internal Backfill points for broker names: max(stored, acked), capped, in server clock. */

@@ -64,7 +64,7 @@ export async function startHarness(tag: string, gateway: Partial<GatewayOptions>
               md.batches++;
               md.sources.push(ctx.params.source);
               for (const t of ctx.params.ticks as Tick[]) md.ticks.push(t);
-              return { accepted: ctx.params.ticks.length, dropped: 0 };
+              return { accepted: ctx.params.ticks.length, dropped: {} };
             } finally {
               md.concurrent--;
             }
