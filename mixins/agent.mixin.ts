@@ -160,9 +160,6 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
   const name = agentServiceName(probe.id);
   const warmupBars = opts.warmupBars ?? 300;
 
-  function rt(self: unknown): AgentRuntime {
-    return (self as AgentThis).runtime;
-  }
 
   function fail(self: AgentThis, message: string): void {
     self.runtime.lastError = { at: Date.now(), message };

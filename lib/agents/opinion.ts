@@ -77,3 +77,17 @@ export function pct(x: number, digits = 2): string {
   const s = (x * 100).toFixed(digits);
   return (x > 0 ? '+' : '') + s + '%';
 }
+
+/** Identity and query fields every draft opinion repeats. */
+export interface DraftBase {
+  agent: string;
+  group: import('../../types/agents').AgentGroup;
+  symbol: string;
+  tf: import('../../types/market').Timeframe;
+  asOf: number;
+}
+
+/** An opinion without a view (not enough data, nothing to say): uniform p, optional lean to hold. */
+export function neutralDraft(base: DraftBase, rationale: string, confidence = 0, holdBias = 0): OpinionDraft {
+  return { ...base, signal: 0, p: toProbabilities(0, confidence, holdBias), confidence, rationale };
+}
