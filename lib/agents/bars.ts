@@ -127,3 +127,17 @@ export function barsFor(store: BarStore, symbol: string, tf: Timeframe, base: re
   const rs = base.length > 0 && TF_MS[base[0].tf] < TF_MS[tf] ? resample(base, tf) : [];
   return rs.length > own.length ? rs : own;
 }
+
+/** Mean true range over the last `n` bars (simple average; a scale for distances). */
+export function meanTrueRange(bars: readonly Candle[], n: number): number {
+  const from = Math.max(1, bars.length - n);
+  let s = 0;
+  let k = 0;
+  for (let i = from; i < bars.length; i++) {
+    const b = bars[i];
+    const pc = bars[i - 1].c;
+    s += Math.max(b.h - b.l, Math.abs(b.h - pc), Math.abs(b.l - pc));
+    k++;
+  }
+  return k > 0 ? s / k : 0;
+}

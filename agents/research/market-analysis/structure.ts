@@ -92,16 +92,4 @@ export function candlePattern(bars: readonly Candle[]): { score: number; name: s
   return { score: 0, name: null };
 }
 
-/** Mean true range over the last `n` bars (simple average; a scale for distances). */
-export function meanTrueRange(bars: readonly Candle[], n: number): number {
-  const from = Math.max(1, bars.length - n);
-  let s = 0;
-  let k = 0;
-  for (let i = from; i < bars.length; i++) {
-    const b = bars[i];
-    const pc = bars[i - 1].c;
-    s += Math.max(b.h - b.l, Math.abs(b.h - pc), Math.abs(b.l - pc));
-    k++;
-  }
-  return k > 0 ? s / k : 0;
-}
+export { meanTrueRange } from '../../../lib/agents/bars';
