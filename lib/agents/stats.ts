@@ -105,3 +105,15 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
 export function decay(age: number, halfLife: number): number {
   return Math.pow(0.5, Math.max(0, age) / halfLife);
 }
+
+/** Exponential moving average series, k = 2/(n+1), seeded with the first value (NaN-free; warm-up bias is the caller's concern). */
+export function emaSeries(xs: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(xs.length);
+  const k = 2 / (n + 1);
+  let e = xs.length > 0 ? xs[0] : 0;
+  for (let i = 0; i < xs.length; i++) {
+    e = i === 0 ? xs[0] : e + k * (xs[i] - e);
+    out[i] = e;
+  }
+  return out;
+}
