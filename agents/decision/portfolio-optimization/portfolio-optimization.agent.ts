@@ -139,7 +139,7 @@ export class PortfolioOptimizationAgent implements Agent {
     const rhoIP = hasBook ? correlation(ri, rp) : 0;
     const tI = shrunkT(ri);
     const tP = hasBook ? shrunkT(rp) : 0;
-    const diversification = -rhoIP * Math.min(1, gross);
+    const diversification = -rhoIP * Math.min(1, gross) || 0; // no -0 in the record
     const mv = Math.tanh((tI - rhoIP * tP) / 2);
     const signal = clamp(diversification + mv, -1, 1);
     const tRho = hasBook ? (Math.abs(rhoIP) * Math.sqrt(n - 2)) / Math.sqrt(Math.max(1e-12, 1 - rhoIP * rhoIP)) : 0;
