@@ -38,6 +38,8 @@ export interface Config {
   replayFile: string | null;
   /** Replay speed multiplier (1 = real time). */
   replaySpeed: number;
+  /** How far (ms) a tick may run behind its symbol's newest tick before market-data drops it (equal times are fine). */
+  tickToleranceMs: number;
   /** Tracing sample rate for tick spans (decisions and orders are always traced). */
   tickTraceRate: number;
   /** Request timeout (ms) for broker calls. */
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     replay: bool(env, 'REPLAY'),
     replayFile: str(env, 'REPLAY_FILE'),
     replaySpeed: num(env, 'REPLAY_SPEED', 60, 0, 1e9),
+    tickToleranceMs: int(env, 'TICK_TOLERANCE_MS', 1000, 0, 3_600_000),
     tickTraceRate: num(env, 'TICK_TRACE_RATE', 0.01, 0, 1),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 10_000, 1, 600_000),
     consensusDeadlineMs: int(env, 'CONSENSUS_DEADLINE_MS', 10, 1, 60_000),
