@@ -67,7 +67,3 @@ CREATE TABLE ensemble_models (
   created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX ensemble_models_one_active ON ensemble_models (active) WHERE active;
-
--- The demo tenant watches EURUSD M1.
-INSERT INTO tenants (id, name, tier) VALUES ('demo', 'Demo', 'pro') ON CONFLICT (id) DO NOTHING;
-INSERT INTO watchlists (tenant_id, symbol, tf) VALUES ('demo', 'EURUSD', 'M1') ON CONFLICT DO NOTHING;

@@ -185,8 +185,12 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     const p = self.broker
       .call<unknown, { symbol: string; tf: Timeframe; limit: number }>('market-data.candles', { symbol, tf, limit: warmupBars })
       .then((res) => {
+        // market-data answers {symbol, tf, items: [{t, o, h, l, c, v, n, closed}]}, oldest first, the forming bar included.
         const list = Array.isArray(res) ? res : isObj(res) && Array.isArray(res.items) ? res.items : [];
-        const bars = (list as unknown[]).map((c) => toAgentEvent('candle.closed', c)).filter((e): e is AgentEvent => e !== null);
+        const bars = (list as unknown[])
+          .filter((c) => isObj(c) && c.closed !== false)
+          .map((c) => toAgentEvent('candle.closed', { symbol, tf, ...(c as object) }))
+          .filter((e): e is AgentEvent => e !== null);
         for (const ev of bars) feed(self, ev);
       })
       .catch((e: unknown) => {

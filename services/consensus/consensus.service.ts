@@ -32,13 +32,15 @@ import type { TenantMeta } from '../../types/meta';
 import { AgentRef, gather, MarketOpinionCache } from './gather';
 import * as store from './store';
 
+type AgentInfo = AgentRef & { group: string; nodes: string[]; events: string[] };
+
 interface TenantState {
   settings: store.TenantSettings;
   agents: Map<string, store.AgentSetting>;
 }
 
 interface Vars {
-  agentList: (AgentRef & { group: string; nodes: string[] })[] | null;
+  agentList: AgentInfo[] | null;
   tenantCache: Map<string, Promise<TenantState>>;
   tierCache: Map<string, Tier>;
   reliabilities: Map<string, { alpha: number; beta: number }>;
@@ -55,13 +57,13 @@ interface Vars {
 }
 
 interface Methods {
-  agents(): (AgentRef & { group: string; nodes: string[] })[];
+  agents(): AgentInfo[];
   tenantState(tenantId: string): Promise<TenantState>;
   tierOf(meta: Partial<TenantMeta>): Promise<Tier>;
   reloadWatchlists(): Promise<void>;
   reloadReliability(): Promise<void>;
   reloadModel(): Promise<void>;
-  checkSymbol(symbol: string, tf: string): Timeframe;
+  checkSymbol(symbol: string, tf: string): Promise<Timeframe>;
   decideFor(tenantId: string, symbol: string, tf: Timeframe, candle: Candle | null, traceId: string | null): Promise<store.StoredDecision>;
   persistAndEmit(ds: store.StoredDecision[]): Promise<void>;
   onCandle(c: Candle): Promise<void>;
@@ -90,7 +92,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       params: { symbol: { type: 'string', min: 1, max: 32 }, tf: { type: 'string', min: 1, max: 8 } },
       async handler(ctx: Context<{ symbol: string; tf: string }, Partial<TenantMeta>>): Promise<Decision> {
         const tenantId = tenantOf(ctx);
-        const tf = this.checkSymbol(ctx.params.symbol, ctx.params.tf);
+        const tf = await this.checkSymbol(ctx.params.symbol, ctx.params.tf);
         const candle = this.lastCandle.get(key(ctx.params.symbol, tf)) ?? null;
         const d = await this.decideFor(tenantId, ctx.params.symbol, tf, candle, ctx.requestID ?? null);
         await this.persistAndEmit([d]);
@@ -255,6 +257,17 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         return { items: unique };
       },
     },
+
+    /** Internal: give a tenant a first watchlist when it has none (the demo tenant watches EURUSD M1). */
+    watchlistSeed: {
+      visibility: 'public',
+      params: { tenantId: { type: 'string', min: 1, max: 64 }, items: { type: 'array', min: 1, max: 100, items: { type: 'object', props: { symbol: { type: 'string', min: 1, max: 32 }, tf: { type: 'enum', values: [...TIMEFRAMES] } } } } },
+      async handler(ctx: Context<{ tenantId: string; items: { symbol: string; tf: Timeframe }[] }>) {
+        const seeded = await store.seedWatchlist(this.db, ctx.params.tenantId, ctx.params.items);
+        if (seeded) await this.broker.broadcast('consensus.settings.changed', { tenantId: ctx.params.tenantId, watchlist: true });
+        return { seeded };
+      },
+    },
   },
 
   events: {
@@ -276,6 +289,13 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         });
       },
     },
+    // News and calendar entries change what their agents think between candles: their shared opinions are stale.
+    'news.published'(this: This) {
+      this.marketCache.invalidate(this.agents().filter((a) => a.events.includes('news.published')).map((a) => a.id));
+    },
+    'calendar.published'(this: This) {
+      this.marketCache.invalidate(this.agents().filter((a) => a.events.includes('calendar.published')).map((a) => a.id));
+    },
     '$services.changed'(this: This) {
       this.agentList = null;
     },
@@ -296,13 +316,13 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
   methods: {
     agents() {
       if (this.agentList) return this.agentList;
-      const byId = new Map<string, AgentRef & { group: string; nodes: string[] }>();
+      const byId = new Map<string, AgentInfo>();
       for (const s of this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true })) {
         const d = (s.metadata as { agent?: AgentDescriptor } | undefined)?.agent;
         if (!d || !s.name.startsWith(AGENT_SERVICE_PREFIX)) continue;
         const cur = byId.get(d.id);
         if (cur) cur.nodes.push(s.nodeID as string);
-        else byId.set(d.id, { id: d.id, scope: d.scope, group: d.group, nodes: [s.nodeID as string] });
+        else byId.set(d.id, { id: d.id, scope: d.scope, group: d.group, nodes: [s.nodeID as string], events: d.events ?? [] });
       }
       this.agentList = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
       return this.agentList;
@@ -354,10 +374,20 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       if (m) this.logger.info(`consensus: neural ensemble v${m.version} over ${m.agents.join(', ')}`);
     },
 
-    checkSymbol(symbol: string, tf: string): Timeframe {
+    async checkSymbol(symbol: string, tf: string): Promise<Timeframe> {
       if (!TIMEFRAMES.includes(tf as Timeframe)) throw new NotFoundError('timeframe', tf, { known: [...TIMEFRAMES] });
-      if (!this.seenSymbols.has(symbol) && !this.watchSymbols.has(symbol)) throw new NotFoundError('symbol', symbol, { known: [...new Set([...this.seenSymbols, ...this.watchSymbols])].sort() });
-      return tf as Timeframe;
+      if (this.seenSymbols.has(symbol) || this.watchSymbols.has(symbol)) return tf as Timeframe;
+      // Symbols market-data knows but that have not closed a candle here yet.
+      if (this.broker.registry.actions.isAvailable('market-data.symbols')) {
+        try {
+          const r = await this.broker.call<{ items: { symbol: string }[] }, object>('market-data.symbols', {}, { timeout: 2000 });
+          for (const it of r.items) this.seenSymbols.add(it.symbol);
+        } catch (e) {
+          this.logger.warn(`consensus: market-data.symbols failed: ${(e as Error).message}`);
+        }
+        if (this.seenSymbols.has(symbol)) return tf as Timeframe;
+      }
+      throw new NotFoundError('symbol', symbol, { known: [...new Set([...this.seenSymbols, ...this.watchSymbols])].sort() });
     },
 
     async decideFor(tenantId: string, symbol: string, tf: Timeframe, candle: Candle | null, traceId: string | null): Promise<store.StoredDecision> {

@@ -29,6 +29,11 @@ export class MarketOpinionCache {
   hits = 0;
   misses = 0;
 
+  /** Forget the shared opinions of these agents (a fact they read, such as news, arrived after the candle). */
+  invalidate(agents: readonly string[]): void {
+    for (const s of this.bySeries.values()) for (const a of agents) s.calls.delete(a);
+  }
+
   /** The shared call for (agent, symbol, tf, t), made with `make` on first use. */
   get(agent: string, symbol: string, tf: Timeframe, t: number, make: () => Promise<Opinion>): Promise<Opinion> {
     const k = symbol + '|' + tf;

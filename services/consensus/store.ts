@@ -93,6 +93,17 @@ export async function saveWatchlist(db: Db, tenantId: string, items: { symbol: s
   });
 }
 
+/** Give a tenant these watchlist entries if it has none yet (first start of a demo tenant). Returns whether it did. */
+export async function seedWatchlist(db: Queryable, tenantId: string, items: { symbol: string; tf: Timeframe }[]): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO watchlists (tenant_id, symbol, tf)
+     SELECT $1, x.symbol, x.tf FROM jsonb_to_recordset($2::jsonb) AS x(symbol text, tf text)
+     WHERE NOT EXISTS (SELECT 1 FROM watchlists WHERE tenant_id = $1) ON CONFLICT DO NOTHING RETURNING symbol`,
+    [tenantId, JSON.stringify(items)],
+  );
+  return rows.length > 0;
+}
+
 export interface StoredDecision extends Decision {
   candleT: number | null;
 }
