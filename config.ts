@@ -59,6 +59,10 @@ export interface Config {
   telegramApiRoot: string;
   midtransServerKey: string | null;
   midtransBaseUrl: string;
+  /** RSS/Atom feeds the `news` service polls (NEWS_FEEDS, comma-separated URLs); empty = no polling. */
+  newsFeeds: string[];
+  /** Seconds between feed polls (NEWS_POLL_SEC). */
+  newsPollSec: number;
   weaviateUrl: string | null;
   arangoUrl: string | null;
   /** True while running under a test runner (quieter logs, no banners). */
@@ -140,6 +144,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const nodeId = str(env, 'NODE_ID');
   if (nodeId !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) throw new ConfigError('NODE_ID', 'up to 64 characters of [A-Za-z0-9_.:-]', nodeId);
+  const newsFeeds = (str(env, 'NEWS_FEEDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const f of newsFeeds) {
+    let u: URL | null = null;
+    try {
+      u = new URL(f);
+    } catch {
+      /* reported below */
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError('NEWS_FEEDS', 'comma-separated http(s) feed URLs', f);
+  }
   const isTest = env.JEST_WORKER_ID !== undefined || env.NODE_ENV === 'test';
   return {
     transporter: url(env, 'TRANSPORTER', ['nats:', 'tls:']),
@@ -173,6 +190,8 @@ export function loadConfig(env: Env = process.env): Config {
     telegramApiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']) ?? 'https://api.telegram.org',
     midtransServerKey: str(env, 'MIDTRANS_SERVER_KEY'),
     midtransBaseUrl: url(env, 'MIDTRANS_BASE_URL', ['http:', 'https:']) ?? 'https://app.sandbox.midtrans.com',
+    newsFeeds,
+    newsPollSec: int(env, 'NEWS_POLL_SEC', 300, 10, 86_400),
     weaviateUrl: url(env, 'WEAVIATE_URL', ['http:', 'https:']),
     arangoUrl: url(env, 'ARANGO_URL', ['http:', 'https:']),
     isTest,
