@@ -18,12 +18,13 @@ import { ChainRegistry } from './chain';
 import { BUILT_IN_CHAINS } from './definitions';
 import {
   ALL_VIEW,
+  bottleneckRanges,
   BottleneckOptions,
+  BottleneckWindows,
+  chainBottlenecks,
   chainStats,
-  criticalPathBottleneck,
   DEFAULT_BOTTLENECK_OPTIONS,
   FlowStats,
-  regressions,
   StatsOptions,
 } from './stats';
 import type { Bottleneck, ChainStats } from '../types/flowchain';
@@ -236,30 +237,19 @@ export class FlowChainEngine {
     return chainStats(def, this.stats.window(chain, view, now - windowMs, now + 1), view, { from: now - windowMs, to: now });
   }
 
-  /**
-   * Bottlenecks per chain for a viewer: the step dominating the critical path
-   * over `windowMs`, and steps/operations whose p99 over the last `recentMs`
-   * exceeds the p99 of the `baselineMs` before it by `slowFactor`.
-   */
-  bottlenecks(
-    viewer: Viewer,
-    now: number,
-    w: { windowMs: number; recentMs: number; baselineMs: number },
-    o: BottleneckOptions = DEFAULT_BOTTLENECK_OPTIONS,
-    chains: string[] = this.registry.list().map((d) => d.name),
-  ): Bottleneck[] {
+  /** Bottlenecks per chain for a viewer, from the live buckets (see `chainBottlenecks`). */
+  bottlenecks(viewer: Viewer, now: number, w: BottleneckWindows, o: BottleneckOptions = DEFAULT_BOTTLENECK_OPTIONS, chains: string[] = this.registry.list().map((d) => d.name)): Bottleneck[] {
     const view = viewKeyFor(viewer);
+    const r = bottleneckRanges(now, w);
     const out: Bottleneck[] = [];
     for (const name of chains) {
       const def = this.registry.get(name);
-      const win = chainStats(def, this.stats.window(name, view, now - w.windowMs, now + 1), view, { from: now - w.windowMs, to: now });
-      const cp = criticalPathBottleneck(win);
-      if (cp) out.push(cp);
-      const rFrom = now - w.recentMs;
-      const recent = chainStats(def, this.stats.window(name, view, rFrom, now + 1), view, { from: rFrom, to: now });
-      const bFrom = rFrom - w.baselineMs;
-      const base = chainStats(def, this.stats.window(name, view, bFrom, rFrom), view, { from: bFrom, to: rFrom });
-      out.push(...regressions(recent, base, o));
+      const cells = {
+        window: this.stats.window(name, view, r.window[0], r.window[1] + 1),
+        recent: this.stats.window(name, view, r.recent[0], r.recent[1] + 1),
+        baseline: this.stats.window(name, view, r.baseline[0], r.baseline[1]),
+      };
+      out.push(...chainBottlenecks(def, view, now, w, cells, o));
     }
     return out;
   }

@@ -403,3 +403,54 @@ export function regressions(recent: ChainStats, baseline: ChainStats, o: Bottlen
   }
   return out;
 }
+
+export interface BottleneckWindows {
+  /** Window for the critical-path verdict, ms. */
+  windowMs: number;
+  /** Recent window for regressions, ms (ending now). */
+  recentMs: number;
+  /** Baseline window, ms, ending where the recent one starts. */
+  baselineMs: number;
+}
+
+/** The three [from, to) ranges the bottleneck verdicts read. */
+export function bottleneckRanges(now: number, w: BottleneckWindows): { window: [number, number]; recent: [number, number]; baseline: [number, number] } {
+  const rFrom = now - w.recentMs;
+  return { window: [now - w.windowMs, now], recent: [rFrom, now], baseline: [rFrom - w.baselineMs, rFrom] };
+}
+
+/**
+ * Bottlenecks of one chain in one view from the cells of the three windows:
+ * the step dominating the critical path over the window, and steps/operations
+ * whose recent p99 exceeds their baseline p99 by `slowFactor`.
+ */
+export function chainBottlenecks(
+  def: ChainDefinition,
+  view: string,
+  now: number,
+  w: BottleneckWindows,
+  cells: { window: Cells; recent: Cells; baseline: Cells },
+  o: BottleneckOptions = DEFAULT_BOTTLENECK_OPTIONS,
+): Bottleneck[] {
+  const r = bottleneckRanges(now, w);
+  const out: Bottleneck[] = [];
+  const cp = criticalPathBottleneck(chainStats(def, cells.window, view, { from: r.window[0], to: r.window[1] }));
+  if (cp) out.push(cp);
+  const recent = chainStats(def, cells.recent, view, { from: r.recent[0], to: r.recent[1] });
+  const base = chainStats(def, cells.baseline, view, { from: r.baseline[0], to: r.baseline[1] });
+  out.push(...regressions(recent, base, o));
+  return out;
+}
+
+/**
+ * A duration such as `90`, `90s`, `5m`, `1h`, `7d` (a bare number is seconds) in ms;
+ * null when malformed.
+ */
+export function parseDuration(s: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(s);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const v = n * unit;
+  return v > 0 && Number.isFinite(v) ? v : null;
+}
