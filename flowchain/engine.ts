@@ -90,8 +90,12 @@ export class FlowChainEngine {
   readonly stats: FlowStats;
   private readonly pending = new Map<string, PendingTrace>();
   private bufferedSpans = 0;
+  private ready = false;
   private readonly done = new Map<string, number>();
-  private readonly recent: Execution[] = [];
+  /** Ring of recent executions: `recent[(head + i) % maxRecent]`, i < recentCount, oldest first. */
+  private readonly recent: (Execution | undefined)[] = [];
+  private head = 0;
+  private recentCount = 0;
   private readonly recentByTrace = new Map<string, Execution[]>();
   readonly counters: EngineCounters = {
     spansIn: 0,
@@ -134,9 +138,13 @@ export class FlowChainEngine {
 
   /**
    * Assemble the traces that settled (or are too old, or must go to bound
-   * memory); count their executions at `now`; return them.
+   * memory); count their executions at `now`; return them. With `budgetMs`,
+   * stop after that much CPU time (the rest stays ready for the next call), so
+   * a burst never blocks the event loop for long; `hasReady` tells whether to
+   * call again soon.
    */
-  tick(now: number): Execution[] {
+  tick(now: number, budgetMs = Infinity): Execution[] {
+    const t0 = performance.now();
     const ready: [string, PendingTrace][] = [];
     for (const [id, t] of this.pending) {
       if (now - t.last >= this.opts.settleMs) ready.push([id, t]);
@@ -158,7 +166,13 @@ export class FlowChainEngine {
     }
     const out: Execution[] = [];
     const chains = this.registry.compiled();
+    this.ready = false;
+    let done = 0;
     for (const [id, t] of ready) {
+      if (done++ > 0 && performance.now() - t0 > budgetMs) {
+        this.ready = true;
+        break;
+      }
       this.pending.delete(id);
       this.bufferedSpans -= t.spans.size;
       this.remember(id, now);
@@ -174,6 +188,11 @@ export class FlowChainEngine {
     this.counters.bufferedSpans = this.bufferedSpans;
     this.stats.evict(now);
     return out;
+  }
+
+  /** True when the last `tick` ran out of budget with traces still ready. */
+  get hasReady(): boolean {
+    return this.ready;
   }
 
   /** Assemble everything buffered now (shutdown, tests). */
@@ -195,18 +214,23 @@ export class FlowChainEngine {
   }
 
   private keep(e: Execution): void {
-    this.recent.push(e);
+    const cap = this.opts.maxRecent;
+    if (this.recentCount === cap) {
+      const old = this.recent[this.head] as Execution;
+      this.head = (this.head + 1) % cap;
+      this.recentCount--;
+      const l = this.recentByTrace.get(old.traceId);
+      if (l) {
+        const rest = l.filter((x) => x !== old);
+        if (rest.length === 0) this.recentByTrace.delete(old.traceId);
+        else this.recentByTrace.set(old.traceId, rest);
+      }
+    }
+    this.recent[(this.head + this.recentCount) % cap] = e;
+    this.recentCount++;
     const list = this.recentByTrace.get(e.traceId);
     if (list) list.push(e);
     else this.recentByTrace.set(e.traceId, [e]);
-    while (this.recent.length > this.opts.maxRecent) {
-      const old = this.recent.shift() as Execution;
-      const l = this.recentByTrace.get(old.traceId);
-      if (!l) continue;
-      const rest = l.filter((x) => x !== old);
-      if (rest.length === 0) this.recentByTrace.delete(old.traceId);
-      else this.recentByTrace.set(old.traceId, rest);
-    }
   }
 
   /** Recent executions of a trace the viewer may see (empty when none or evicted). */
@@ -218,8 +242,8 @@ export class FlowChainEngine {
   recentExecutions(viewer: Viewer, f: { chain?: string; status?: string; from?: number; to?: number; limit?: number } = {}): Execution[] {
     const out: Execution[] = [];
     const limit = f.limit ?? 100;
-    for (let i = this.recent.length - 1; i >= 0 && out.length < limit; i--) {
-      const e = this.recent[i];
+    for (let i = this.recentCount - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.recent[(this.head + i) % this.opts.maxRecent] as Execution;
       if (!canSee(viewer, e)) continue;
       if (f.chain && e.chain !== f.chain) continue;
       if (f.status && e.status !== f.status) continue;

@@ -267,17 +267,29 @@ const FlowChainService: ServiceSchema<FlowChainServiceSettings, Record<string, n
     const defs = await this.rt.loadDefinitions();
     for (const r of defs.rejected) this.logger.warn(`flowchain: stored chain definition rejected: ${r}`);
     const rt = this.rt;
+    // A periodic job never overlaps itself: a run still in flight skips the next beat.
     const every = (ms: number, fn: () => void | Promise<unknown>): void => {
+      let busy = false;
       const t = setInterval(() => {
+        if (busy) return;
+        busy = true;
         Promise.resolve()
           .then(fn)
-          .catch((e: unknown) => this.logger.warn(`flowchain: ${(e as Error).message}`));
+          .catch((e: unknown) => this.logger.warn(`flowchain: ${(e as Error).message}`))
+          .finally(() => {
+            busy = false;
+          });
       }, ms);
       t.unref();
       this.timers.push(t);
     };
-    every(rt.s.tickMs, () => {
-      rt.tick(Date.now());
+    every(rt.s.tickMs, async () => {
+      // Assemble in slices of sliceMs, yielding to I/O between them, until nothing settled is left.
+      for (;;) {
+        rt.tick(Date.now(), false, rt.s.sliceMs);
+        if (!rt.engine.hasReady) return;
+        await new Promise<void>((r) => setImmediate(r));
+      }
     });
     every(rt.s.persistMs, () => rt.persist(Date.now()));
     every(rt.s.updateMs, async () => {

@@ -29,6 +29,8 @@ export interface FlowChainSettings {
   minBaseline: number;
   /** Timer periods, ms. */
   tickMs: number;
+  /** CPU budget of one assembly slice, ms; a backlog continues in further slices, yielding to I/O in between. */
+  sliceMs: number;
   persistMs: number;
   updateMs: number;
   retentionEveryMs: number;
@@ -49,7 +51,8 @@ export const DEFAULT_SETTINGS: FlowChainSettings = {
   slowFactor: 2,
   minRecent: 20,
   minBaseline: 50,
-  tickMs: 200,
+  tickMs: 100,
+  sliceMs: 4,
   persistMs: 1000,
   updateMs: 1000,
   retentionEveryMs: 3_600_000,
@@ -110,8 +113,8 @@ export class FlowChainRuntime {
   }
 
   /** Assemble settled traces (all buffered ones when `force`); queue their executions for storage and their views for an update. */
-  tick(now: number, force = false): Execution[] {
-    const ex = force ? this.engine.flushAll(now) : this.engine.tick(now);
+  tick(now: number, force = false, budgetMs = Infinity): Execution[] {
+    const ex = force ? this.engine.flushAll(now) : this.engine.tick(now, budgetMs);
     if (ex.length === 0) return ex;
     this.pendingExecs.push(...ex);
     const over = this.pendingExecs.length - this.s.maxPendingWrites;
@@ -138,23 +141,26 @@ export class FlowChainRuntime {
     this.pendingRows.push(...this.engine.stats.takeClosed(now));
     const db = this.db;
     if (!db) return;
-    const execs = this.pendingExecs.splice(0, 1000);
-    const rows = this.pendingRows.splice(0, 5000);
-    try {
-      if (execs.length > 0) {
-        await store.saveExecutions(db, execs);
-        this.counters.persistedExecutions += execs.length;
+    // Small statements: serialising a batch is synchronous, so a big one would stall the event loop.
+    while (this.pendingExecs.length > 0 || this.pendingRows.length > 0) {
+      const execs = this.pendingExecs.splice(0, 200);
+      const rows = this.pendingRows.splice(0, 1000);
+      try {
+        if (execs.length > 0) {
+          await store.saveExecutions(db, execs);
+          this.counters.persistedExecutions += execs.length;
+        }
+        if (rows.length > 0) {
+          await store.saveStatsRows(db, rows);
+          this.counters.persistedStatsRows += rows.length;
+        }
+      } catch (e) {
+        this.pendingExecs.unshift(...execs);
+        this.pendingRows.unshift(...rows);
+        this.counters.persistErrors++;
+        this.counters.lastPersistError = (e as Error).message;
+        throw e;
       }
-      if (rows.length > 0) {
-        await store.saveStatsRows(db, rows);
-        this.counters.persistedStatsRows += rows.length;
-      }
-    } catch (e) {
-      this.pendingExecs.unshift(...execs);
-      this.pendingRows.unshift(...rows);
-      this.counters.persistErrors++;
-      this.counters.lastPersistError = (e as Error).message;
-      throw e;
     }
   }
 

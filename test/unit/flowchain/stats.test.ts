@@ -151,4 +151,30 @@ describe('FlowChainEngine', () => {
     expect(eng.counters.tracesForced).toBe(1);
     expect(eng.counters.bufferedSpans).toBe(10);
   });
+
+  it('assembles in CPU-budgeted slices, at least one trace per slice', () => {
+    const eng = new FlowChainEngine({ settleMs: 0 });
+    for (let i = 0; i < 5; i++) eng.ingest(decisionTrace(`S${i}`, 'alpha', 0, 5, 1), 0);
+    const first = eng.tick(1, 0);
+    expect(first).toHaveLength(1);
+    expect(eng.hasReady).toBe(true);
+    let n = first.length;
+    while (eng.hasReady) n += eng.tick(2, 0).length;
+    expect(n).toBe(5);
+    expect(eng.tick(3)).toEqual([]);
+    expect(eng.hasReady).toBe(false);
+  });
+
+  it('keeps a bounded ring of recent executions, newest first, and forgets evicted traces', () => {
+    const eng = new FlowChainEngine({ settleMs: 0, maxRecent: 3 });
+    for (let i = 0; i < 5; i++) {
+      eng.ingest(decisionTrace(`R${i}`, 'alpha', 0, 5, 1), i);
+      eng.tick(i + 1);
+    }
+    const admin = { role: 'admin' as const };
+    expect(eng.recentExecutions(admin).map((e) => e.traceId)).toEqual(['R4', 'R3', 'R2']);
+    expect(eng.recentExecutions(admin, { limit: 2 }).map((e) => e.traceId)).toEqual(['R4', 'R3']);
+    expect(eng.executionsOfTrace('R1', admin)).toEqual([]);
+    expect(eng.executionsOfTrace('R2', admin)).toHaveLength(1);
+  });
 });
