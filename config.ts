@@ -45,6 +45,8 @@ export interface Config {
   tickToleranceMs: number;
   /** Tracing sample rate for tick spans (decisions and orders are always traced). */
   tickTraceRate: number;
+  /** FlowChain executions and step statistics older than this many days are deleted. */
+  flowchainRetentionDays: number;
   /** Request timeout (ms) for broker calls. */
   requestTimeoutMs: number;
   /** Consensus deadline (ms) for agents' opinions. */
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     replaySpeed: num(env, 'REPLAY_SPEED', 60, 0, 1e9),
     tickToleranceMs: int(env, 'TICK_TOLERANCE_MS', 1000, 0, 3_600_000),
     tickTraceRate: num(env, 'TICK_TRACE_RATE', 0.01, 0, 1),
+    flowchainRetentionDays: int(env, 'FLOWCHAIN_RETENTION_DAYS', 7, 1, 3650),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 10_000, 1, 600_000),
     consensusDeadlineMs: int(env, 'CONSENSUS_DEADLINE_MS', 10, 1, 60_000),
     openaiApiKey: str(env, 'OPENAI_API_KEY'),
