@@ -16,6 +16,8 @@ import { CODE_EXT, CODE_ROOT } from './paths';
 import { ErrorsMiddleware } from './middlewares/errors.middleware';
 import { closeDb } from './lib/storage/connect';
 
+export type ServiceExport = ServiceSchema | ServiceSchema[] | ((cfg: Config) => ServiceSchema | ServiceSchema[]);
+
 export interface ServiceEntry {
   key: string;
   file: string;
@@ -74,8 +76,10 @@ export function loadServices(broker: ServiceBroker, cfg: Config, entries = disco
   const keys: string[] = [];
   for (const e of entries) {
     if (!selectService(e.key, cfg.services)) continue;
-    const mod = require(e.file) as { default?: ServiceSchema | ServiceSchema[] };
-    const schemas = mod.default === undefined ? [] : Array.isArray(mod.default) ? mod.default : [mod.default];
+    // A service module default-exports a schema, a list of schemas, or a factory `(cfg) => schema(s)`.
+    const mod = require(e.file) as { default?: ServiceExport };
+    const exp = typeof mod.default === 'function' ? mod.default(cfg) : mod.default;
+    const schemas = exp === undefined ? [] : Array.isArray(exp) ? exp : [exp];
     for (const s of schemas) broker.createService(s);
     keys.push(e.key);
   }
@@ -93,7 +97,14 @@ export interface Platform {
 export async function startPlatform(cfg: Config, overrides: Partial<BrokerOptions> = {}): Promise<Platform> {
   const broker = createBroker(cfg, overrides);
   const services = loadServices(broker, cfg);
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (e) {
+    // A half-started node releases what it opened before the error is reported.
+    await broker.stop().catch(() => undefined);
+    await closeDb();
+    throw e;
+  }
   return {
     broker,
     services,

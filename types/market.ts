@@ -29,3 +29,35 @@ export interface Candle {
   v: number;
   n: number;
 }
+
+/** Why market-data dropped a tick (counted per reason in the ingest reply and `/feed/status`). */
+export const TICK_DROP_REASONS = ['bad_symbol', 'bad_time', 'not_finite', 'non_positive', 'crossed', 'time_backwards'] as const;
+export type TickDropReason = (typeof TICK_DROP_REASONS)[number];
+
+/** `market-data.ingest` params: one batch (up to ~5,000) of canonical-symbol, UTC ticks from one feed. */
+export interface IngestParams {
+  /** The feed's account key, e.g. `<tenantId>:<login>@<server>`. */
+  source: string;
+  ticks: Tick[];
+}
+
+/** `market-data.ingest` reply; awaiting it is the gateway's backpressure. `dropped` lists only reasons that occurred. */
+export interface IngestReply {
+  accepted: number;
+  dropped: Partial<Record<TickDropReason, number>>;
+}
+
+/** `market-data.registerSymbol` params (extra spec fields are accepted and ignored). */
+export interface SymbolSpecParams {
+  symbol: string;
+  digits: number;
+  point: number;
+  /** bid > ask is legitimate for this symbol. */
+  allowCrossed?: boolean;
+}
+
+/** Payload of the `ticks.received` event: the good ticks of one symbol from one ingest batch. */
+export interface TicksReceivedEvent {
+  symbol: string;
+  ticks: Tick[];
+}

@@ -11,3 +11,14 @@ export interface TenantMeta {
   /** Client's Idempotency-Key header for money-relevant writes. */
   idempotencyKey?: string;
 }
+
+/** Response controls understood by the HTTP gateway (moleculer-web). */
+export interface HttpMeta {
+  $statusCode?: number;
+  $responseType?: string;
+  $responseHeaders?: Record<string, string>;
+  $location?: string;
+}
+
+/** Meta of a call that came in through REST. */
+export type ApiMeta = TenantMeta & HttpMeta;

@@ -11,7 +11,10 @@ import { EmbeddedServer, runningEmbeddedUrl, startEmbeddedPostgres } from './ada
 import { migrate, readMigrations } from './migrate';
 
 let current: Promise<{ db: Db; embedded: EmbeddedServer | null }> | null = null;
+let currentKey: string | null = null;
 let migrated: Promise<string[]> | null = null;
+
+const keyOf = (cfg: Config) => cfg.databaseUrl ?? `embedded:${cfg.dataDir}`;
 
 async function open(cfg: Config): Promise<{ db: Db; embedded: EmbeddedServer | null }> {
   if (cfg.databaseUrl) return { db: new PgDb({ connectionString: cfg.databaseUrl }), embedded: null };
@@ -23,7 +26,11 @@ async function open(cfg: Config): Promise<{ db: Db; embedded: EmbeddedServer | n
 
 /** The process's Db (opened on first use). */
 export async function getDb(cfg: Config): Promise<Db> {
-  current ??= open(cfg);
+  if (current && currentKey !== keyOf(cfg)) await closeDb();
+  if (!current) {
+    current = open(cfg);
+    currentKey = keyOf(cfg);
+  }
   try {
     return (await current).db;
   } catch (e) {
@@ -49,6 +56,7 @@ export async function getMigratedDb(cfg: Config): Promise<Db> {
 export async function closeDb(): Promise<void> {
   const c = current;
   current = null;
+  currentKey = null;
   migrated = null;
   if (!c) return;
   const { db, embedded } = await c.catch(() => ({ db: null, embedded: null }));

@@ -1,0 +1,64 @@
+/**
+ * `plan2 start`: run this node's services (all by default). On embedded defaults
+ * it also creates the demo tenant and prints where the dashboard and API are.
+ * SIGTERM/SIGINT stop it gracefully (in-flight requests finish first).
+ */
+import { configOrExit } from '../../config';
+import { getMigratedDb } from '../../lib/storage/connect';
+import { startPlatform } from '../../runner';
+import { ensureDemo } from '../../services/users/demo';
+import type { CliCommand } from '../command';
+
+const command: CliCommand = {
+  name: 'start',
+  summary: 'Start the platform (all services, or those chosen by SERVICES=)',
+  usage: `Usage: plan2 start
+
+Starts the services this node runs. With no environment, everything runs in one
+process on embedded parts (PGlite in DATA_DIR, in-memory cache, local
+transporter) and the bundled EURUSD day is replayed through the MT5 gateway.
+
+Environment: TRANSPORTER, DATABASE_URL, REDIS_URL, CLICKHOUSE_URL, SERVICES,
+NODE_ID, PORT (8000), MT5_PORT (8001), DATA_DIR (.plan2), LOG_LEVEL, REPLAY,
+REPLAY_FILE, REPLAY_SPEED (see README).`,
+  async run() {
+    const t0 = Date.now();
+    const cfg = configOrExit();
+    const platform = await startPlatform(cfg);
+    const { broker, services } = platform;
+    let demo: Awaited<ReturnType<typeof ensureDemo>> | null = null;
+    if (!cfg.databaseUrl && services.includes('users')) {
+      demo = await ensureDemo(await getMigratedDb(cfg), cfg.dataDir);
+      // The demo tenant watches EURUSD M1 (the bundled replay) unless it already chose otherwise.
+      if (services.includes('consensus')) await broker.call('consensus.watchlistSeed', { tenantId: demo.tenantId, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+    }
+    const addr = services.includes('api') ? await broker.call<{ port: number } | null, object>('api.address', {}) : null;
+    const lines = [`Plan2 started in ${Date.now() - t0} ms on node ${broker.nodeID}: ${services.length} services (${services.join(', ')})`];
+    if (addr) {
+      const base = `http://localhost:${addr.port}`;
+      lines.push(`  Dashboard  ${base}/`, `  REST API   ${base}/api/v1   (OpenAPI: ${base}/api/openapi.json)`, `  Health     ${base}/health    Metrics: ${base}/metrics`);
+    }
+    if (demo) lines.push(`  Demo key   ${demo.apiKey}`, `  (tenant ${demo.tenantId}; saved in ${cfg.dataDir}/demo.json)`);
+    process.stdout.write(lines.join('\n') + '\n');
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        broker.logger.info(`${sig} received, stopping`);
+        platform.stop().then(
+          () => resolve(0),
+          (e: unknown) => {
+            process.stderr.write(`stop failed: ${String(e)}\n`);
+            resolve(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};
+
+export default command;
