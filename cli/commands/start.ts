@@ -29,6 +29,8 @@ REPLAY_FILE, REPLAY_SPEED (see README).`,
     let demo: Awaited<ReturnType<typeof ensureDemo>> | null = null;
     if (!cfg.databaseUrl && services.includes('users')) {
       demo = await ensureDemo(await getMigratedDb(cfg), cfg.dataDir);
+      // The demo tenant watches EURUSD M1 (the bundled replay) unless it already chose otherwise.
+      if (services.includes('consensus')) await broker.call('consensus.watchlistSeed', { tenantId: demo.tenantId, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
     }
     const addr = services.includes('api') ? await broker.call<{ port: number } | null, object>('api.address', {}) : null;
     const lines = [`Plan2 started in ${Date.now() - t0} ms on node ${broker.nodeID}: ${services.length} services (${services.join(', ')})`];

@@ -1,0 +1,48 @@
+/**
+ * The agent contract (ARCHITECTURE §7). An agent is a pure object: it keeps its
+ * own state from the market facts it subscribes to (`update`) and answers
+ * `opine(query)` from that state alone. No broker, no clock, no I/O, no
+ * randomness: time comes from the data (candle times, `query.asOf`), so the same
+ * class runs unchanged under the broker (through `createAgentMixin`) and inside
+ * the backtester.
+ */
+import type { AgentGroup, Opinion, OpinionQuery } from '../../types/agents';
+import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../../types/events';
+import type { Candle, Tick } from '../../types/market';
+
+export type AgentScope = 'market' | 'tenant';
+
+/** Everything an agent can be fed, one variant per broker event name. */
+export type AgentEvent =
+  | { type: 'candle.closed'; candle: Candle }
+  | { type: 'ticks.received'; ticks: Tick[] }
+  | { type: 'news.published'; item: NewsItem }
+  | { type: 'calendar.published'; events: CalendarEvent[] }
+  | { type: 'positions.updated'; snapshot: PortfolioSnapshot };
+
+export type AgentEventType = AgentEvent['type'];
+
+export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated'];
+
+/** An opinion before the runtime stamps its latency. */
+export type OpinionDraft = Omit<Opinion, 'latencyMs'>;
+
+export interface Agent {
+  /** Kebab-case id, unique across the platform: `market-analysis`. */
+  readonly id: string;
+  readonly group: AgentGroup;
+  /** `market`: one opinion per (symbol, tf, candle) shared by every tenant; `tenant`: per tenant. */
+  readonly scope: AgentScope;
+  /** Event types it wants; the runtime subscribes it to exactly these. */
+  readonly events: readonly AgentEventType[];
+  /** Fold one fact into the state. Idempotent for a repeated candle (same symbol, tf, t). */
+  update(event: AgentEvent): void;
+  /** The opinion on `query.symbol`/`query.tf` as of `query.asOf` (default: the latest data seen). */
+  opine(query: OpinionQuery): OpinionDraft;
+  /** Change parameters (all tenants, or one tenant for tenant-scoped agents); returns the effective config. Throws DomainError on a bad key or value. */
+  configure?(patch: Record<string, unknown>, tenantId?: string): Record<string, unknown>;
+  /** Effective config (of one tenant for tenant-scoped agents). */
+  config?(tenantId?: string): Record<string, unknown>;
+  /** A small summary of the state for `status` (symbols tracked, bars held …). */
+  snapshot?(): Record<string, unknown>;
+}
