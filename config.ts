@@ -7,6 +7,7 @@
  * and exit with code 2 before anything starts.
  */
 import * as path from 'node:path';
+import { parseSymbolMap } from './mt5-gateway/symbols';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -29,6 +30,8 @@ export interface Config {
   host: string;
   /** TCP port of the MT5 gateway. */
   mt5Port: number;
+  /** Explicit broker → canonical symbol names (`MT5_SYMBOL_MAP="GOLD=XAUUSD,Server/US30.cash=US30"`). */
+  mt5SymbolMap: Record<string, string>;
   logLevel: LogLevel;
   /** Pretty (human) logs instead of JSON lines. */
   logPretty: boolean;
@@ -42,6 +45,8 @@ export interface Config {
   tickToleranceMs: number;
   /** Tracing sample rate for tick spans (decisions and orders are always traced). */
   tickTraceRate: number;
+  /** FlowChain executions and step statistics older than this many days are deleted. */
+  flowchainRetentionDays: number;
   /** Request timeout (ms) for broker calls. */
   requestTimeoutMs: number;
   /** Consensus deadline (ms) for agents' opinions. */
@@ -56,6 +61,10 @@ export interface Config {
   telegramApiRoot: string;
   midtransServerKey: string | null;
   midtransBaseUrl: string;
+  /** RSS/Atom feeds the `news` service polls (NEWS_FEEDS, comma-separated URLs); empty = no polling. */
+  newsFeeds: string[];
+  /** Seconds between feed polls (NEWS_POLL_SEC). */
+  newsPollSec: number;
   weaviateUrl: string | null;
   arangoUrl: string | null;
   /** True while running under a test runner (quieter logs, no banners). */
@@ -105,6 +114,15 @@ function num(env: Env, name: string, dflt: number, min: number, max: number): nu
   return n;
 }
 
+function symbolMap(env: Env, name: string): Record<string, string> {
+  const v = str(env, name);
+  try {
+    return parseSymbolMap(v);
+  } catch {
+    throw new ConfigError(name, 'comma-separated broker=CANONICAL pairs (a broker name may be prefixed by "server/")', v ?? '');
+  }
+}
+
 function bool(env: Env, name: string): boolean | null {
   const v = str(env, name);
   if (v === null) return null;
@@ -128,6 +146,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const nodeId = str(env, 'NODE_ID');
   if (nodeId !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) throw new ConfigError('NODE_ID', 'up to 64 characters of [A-Za-z0-9_.:-]', nodeId);
+  const newsFeeds = (str(env, 'NEWS_FEEDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const f of newsFeeds) {
+    let u: URL | null = null;
+    try {
+      u = new URL(f);
+    } catch {
+      /* reported below */
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError('NEWS_FEEDS', 'comma-separated http(s) feed URLs', f);
+  }
   const isTest = env.JEST_WORKER_ID !== undefined || env.NODE_ENV === 'test';
   return {
     transporter: url(env, 'TRANSPORTER', ['nats:', 'tls:']),
@@ -140,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 8000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     mt5Port: int(env, 'MT5_PORT', 8001, 0, 65535),
+    mt5SymbolMap: symbolMap(env, 'MT5_SYMBOL_MAP'),
     logLevel: logLevel as LogLevel,
     logPretty: bool(env, 'LOG_PRETTY') ?? false,
     dataDir: path.resolve(str(env, 'DATA_DIR') ?? '.plan2'),
@@ -148,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     replaySpeed: num(env, 'REPLAY_SPEED', 60, 0, 1e9),
     tickToleranceMs: int(env, 'TICK_TOLERANCE_MS', 1000, 0, 3_600_000),
     tickTraceRate: num(env, 'TICK_TRACE_RATE', 0.01, 0, 1),
+    flowchainRetentionDays: int(env, 'FLOWCHAIN_RETENTION_DAYS', 7, 1, 3650),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 10_000, 1, 600_000),
     consensusDeadlineMs: int(env, 'CONSENSUS_DEADLINE_MS', 10, 1, 60_000),
     openaiApiKey: str(env, 'OPENAI_API_KEY'),
@@ -160,6 +193,8 @@ export function loadConfig(env: Env = process.env): Config {
     telegramApiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']) ?? 'https://api.telegram.org',
     midtransServerKey: str(env, 'MIDTRANS_SERVER_KEY'),
     midtransBaseUrl: url(env, 'MIDTRANS_BASE_URL', ['http:', 'https:']) ?? 'https://app.sandbox.midtrans.com',
+    newsFeeds,
+    newsPollSec: int(env, 'NEWS_POLL_SEC', 300, 10, 86_400),
     weaviateUrl: url(env, 'WEAVIATE_URL', ['http:', 'https:']),
     arangoUrl: url(env, 'ARANGO_URL', ['http:', 'https:']),
     isTest,
