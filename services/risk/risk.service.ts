@@ -200,6 +200,10 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           history: this.history,
           spec: (s) => this.prices.spec(s),
           checkStats: await store.checkStats(this.db, tenantId, since),
+          recent: (await store.listEvaluations(this.db, tenantId, { limit: 20 })).map((e) => ({
+            id: e.id, at: e.createdAt, source: e.source, decisionId: e.decisionId, symbol: e.symbol, side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason,
+            checks: e.checks.map((c) => ({ name: c.name, passed: c.passed, ...(c.skipped ? { skipped: true } : {}) })),
+          })),
         });
       },
     },
