@@ -404,6 +404,8 @@ class Session {
   private hbTimer: NodeJS.Timeout | null = null;
   private helloTimer: NodeJS.Timeout | null = null;
   private pingId = 0;
+  /** Pings sent since the last chunk arrived: a stall of our own event loop sends none, so it is never blamed on the peer. */
+  private pingsUnanswered = 0;
   private readonly pings = new Map<number, { wall: number; mono: number }>();
   rttMs: number | null = null;
   clockSkewMs: number | null = null;
@@ -444,6 +446,7 @@ class Session {
     const now = performance.now();
     this.lastRecv = now;
     this.chunkAt = now;
+    this.pingsUnanswered = 0;
     this.reader.push(chunk);
   }
 
@@ -879,13 +882,15 @@ class Session {
       const now = performance.now();
       if (this.paused !== 0) {
         this.lastRecv = now;
+        this.pingsUnanswered = 0;
         return;
       }
-      if (now - this.lastRecv >= 3 * every) {
+      if (this.pingsUnanswered >= 3 && now - this.lastRecv >= 3 * every) {
         this.gw.totals.heartbeatTimeouts++;
         this.fatal('HEARTBEAT_TIMEOUT', `nothing received for ${Math.round((now - this.lastRecv) / 1000)} s (3 heartbeats)`);
         return;
       }
+      this.pingsUnanswered++;
       const id = ++this.pingId;
       this.pings.set(id, { wall: Date.now(), mono: now });
       if (this.pings.size > 8) this.pings.delete(this.pings.keys().next().value as number);
