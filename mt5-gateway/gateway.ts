@@ -1256,6 +1256,8 @@ export class Mt5Gateway {
   /**
    * Send a trade command to a connected account and wait for its outcome.
    * The id is the idempotency key: a known id is never sent twice (see PROTOCOL.md §8).
+   * `symbol` may be canonical (mapped to the account's broker name); `expiration` is UTC ms
+   * (converted to the server clock on the wire).
    */
   async send(accountKey: string, cmd: TradeCommand, opts: { timeoutMs?: number; tenantId?: string } = {}): Promise<SendResult> {
     const a = this.accounts.get(accountKey);
@@ -1294,6 +1296,8 @@ export class Mt5Gateway {
       return r;
     }
     a.open.set(cmd.id, journal.order);
+    // callers speak UTC; the terminal's expiration is on the trade server's clock
+    if ((cmd.type === 'order' || cmd.type === 'modify') && cmd.expiration != null) cmd.expiration = s.serverTime(cmd.expiration);
     entry.session = s;
     entry.sentAt = journal.order.sentAt;
     this.totals.ordersSent++;

@@ -286,6 +286,28 @@ describe('MT5 gateway conformance', () => {
     await expect(h.broker.call('mt5-gateway.send', { account, message: { type: 'close', id: 'x5', ticket: '5' } })).rejects.toMatchObject({ code: 409, type: 'MT5_NOT_CONNECTED' });
   });
 
+  it('sends pending orders with the expiration converted from UTC to the server clock', async () => {
+    const c = await ready('615');
+    c.send({ type: 'symbols', symbols: [EURUSD_SPEC] });
+    await c.type('backfill');
+    const expiration = Date.UTC(2014, 4, 9, 12, 0);
+    const p = h.broker.call<any, any>('mt5-gateway.send', { account: 't_test:615@Test-Demo', message: { type: 'order', id: 'pend-1', action: 'pending', symbol: 'EURUSD', volume: 0.1, order_type: 'buy_limit', price: 1.385, type_time: 'specified', expiration } });
+    const o = await c.type('order');
+    expect(o).toMatchObject({ symbol: 'EURUSD.m', order_type: 'buy_limit', price: 1.385, type_time: 'specified', expiration: expiration + OFFSET_MS });
+    c.send({ type: 'order_result', id: 'pend-1', retcode: 10008, order: '5501' });
+    expect(await p).toMatchObject({ outcome: 'done', result: { retcode: 10008, order: '5501' } });
+  });
+
+  it('reports a rejection (10030 after the filling fallback) as rejected, not unknown', async () => {
+    const c = await ready('616');
+    c.send({ type: 'symbols', symbols: [EURUSD_SPEC] });
+    await c.type('backfill');
+    const p = h.broker.call<any, any>('mt5-gateway.send', { account: 't_test:616@Test-Demo', message: { type: 'order', id: 'rej-1', action: 'deal', symbol: 'EURUSD', volume: 0.1, order_type: 'buy' } });
+    await c.type('order');
+    c.send({ type: 'order_result', id: 'rej-1', retcode: 10030, retcode_external: 0, comment: 'Unsupported filling mode', check: { retcode: 10030 } });
+    expect(await p).toMatchObject({ outcome: 'rejected', result: { retcode: 10030 } });
+  });
+
   it('resolves an order as unknown when the connection drops while waiting', async () => {
     const c = await ready('609');
     const account = 't_test:609@Test-Demo';
