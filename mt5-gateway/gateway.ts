@@ -723,13 +723,22 @@ class Session {
     return this.held.length - this.heldHead;
   }
 
-  /** Send the current batch to market-data (also on close: received ticks are never discarded). */
+  /**
+   * Send the current batch to market-data, unless every in-flight slot is taken (then reading
+   * pauses and the batch goes when a slot frees). On close it always goes: received ticks are
+   * never discarded.
+   */
   flush(): void {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
     if (this.batch.length === 0) return;
+    if (this.inflight >= this.gw.opts.maxInflight && this.state !== 'closed') {
+      // every slot is taken: keep the batch (it grows by at most the chunk being read) and stop reading
+      this.setPaused(PAUSE_BACKPRESSURE, true);
+      return;
+    }
     this.lastTickAt = Date.now();
     const ticks = this.batch;
     const maxBySymbol = this.batchMax;
@@ -742,6 +751,7 @@ class Session {
     const p: Promise<void> = this.gw.ingestBatch(this, account, ticks, maxBySymbol, firstRecv).finally(() => {
       account.inflight.delete(p);
       this.inflight--;
+      if (this.batch.length > 0) this.flush();
       if (this.inflight < this.gw.opts.maxInflight) this.setPaused(PAUSE_BACKPRESSURE, false);
     });
     account.inflight.add(p);
