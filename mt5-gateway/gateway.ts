@@ -370,7 +370,11 @@ interface PartsAssembly {
   parts: number;
   got: Map<number, Record<string, unknown>>;
   createdAt: number;
+  items: number;
 }
+
+/** Items held across a session's unfinished split snapshots (a hedging account with 50,000 open positions is beyond any broker). */
+const MAX_PART_ITEMS = 50_000;
 
 class Session {
   readonly id = 's_' + randomBytes(5).toString('hex');
@@ -414,6 +418,7 @@ class Session {
   ticksPerSec = 0;
   private ticksAtSample = 0;
   private readonly parts = new Map<string, PartsAssembly>();
+  private partItems = 0;
 
   constructor(
     readonly gw: Mt5Gateway,
@@ -842,16 +847,24 @@ class Session {
       const key = `${m.type}:${sid}`;
       let asm = this.parts.get(key);
       if (!asm) {
-        if (this.parts.size >= 16) {
-          const oldest = [...this.parts.entries()].sort((a, b) => a[1].createdAt - b[1].createdAt)[0];
-          this.parts.delete(oldest[0]);
-        }
-        asm = { type: m.type, parts, got: new Map(), createdAt: Date.now() };
+        if (this.parts.size >= 16) this.dropAssembly([...this.parts.keys()].sort((x, y) => this.parts.get(x)!.createdAt - this.parts.get(y)!.createdAt)[0]);
+        asm = { type: m.type, parts, got: new Map(), createdAt: Date.now(), items: 0 };
         this.parts.set(key, asm);
+      }
+      const n = (Array.isArray(raw.positions) ? raw.positions.length : 0) + (Array.isArray(raw.orders) ? raw.orders.length : 0) + (Array.isArray(raw.deals) ? raw.deals.length : 0);
+      if (this.partItems + n > MAX_PART_ITEMS) {
+        // memory bound across unfinished split snapshots: refuse rather than hold without limit
+        this.dropAssembly(key);
+        this.refuse(new ParseFailure('BAD_FIELD', `${m.type}: split snapshots in progress exceed ${MAX_PART_ITEMS} items; snapshot ${sid} dropped`, 'parts'));
+        return;
+      }
+      if (!asm.got.has(part as number)) {
+        asm.items += n;
+        this.partItems += n;
       }
       asm.got.set(part as number, raw);
       if (asm.got.size < asm.parts) return;
-      this.parts.delete(key);
+      this.dropAssembly(key);
       const whole: Record<string, unknown> = { ...raw };
       const lists = m.type === 'history' ? ['deals', 'orders'] : [m.type];
       for (const l of lists) {
@@ -863,6 +876,13 @@ class Session {
       return;
     }
     this.gw.onSnapshot(this, this.account!, m);
+  }
+
+  private dropAssembly(key: string): void {
+    const asm = this.parts.get(key);
+    if (!asm) return;
+    this.partItems -= asm.items;
+    this.parts.delete(key);
   }
 
   private status(m: StatusMsg): void {

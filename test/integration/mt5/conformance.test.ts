@@ -308,6 +308,24 @@ describe('MT5 gateway conformance', () => {
     expect(await p).toMatchObject({ outcome: 'rejected', result: { retcode: 10030 } });
   });
 
+  it('reassembles split snapshots, and bounds what unfinished ones may hold', async () => {
+    const c = await ready('617');
+    const pos = (t: number) => ({ ticket: String(t), symbol: 'EURUSD.m', type: 'buy', volume: 0.01, time_msc: T0 + OFFSET_MS });
+    c.send({ type: 'positions', snapshot: 's1', part: 2, parts: 2, positions: [pos(3), pos(4)] });
+    c.send({ type: 'positions', snapshot: 's1', part: 1, parts: 2, positions: [pos(1), pos(2)] });
+    await until(() => h.events.some((e) => e.name === 'mt5.positions' && e.payload.account === 't_test:617@Test-Demo'), 3000, 'assembled snapshot');
+    const ev = h.events.find((e) => e.name === 'mt5.positions' && e.payload.account === 't_test:617@Test-Demo')!;
+    expect(ev.payload.positions.map((p: any) => p.ticket)).toEqual(['1', '2', '3', '4']);
+    expect(ev.payload.positions[0].time_msc).toBe(T0);
+    // 20 parts of 3,500 tiny items (each line under 64 KiB) would hold 70,000: refused once past the bound
+    const items = Array.from({ length: 3500 }, (_, i) => ({ ticket: String(i + 1) }));
+    expect(JSON.stringify({ type: 'orders', snapshot: 'big', part: 1, parts: 20, orders: items }).length).toBeLessThan(65_536);
+    for (let part = 1; part <= 16; part++) c.send({ type: 'orders', snapshot: 'big', part, parts: 20, orders: items });
+    const e = await c.next((m) => m.type === 'error' && m.field === 'parts');
+    expect(e.message).toMatch(/exceed 50000 items/);
+    expect(c.closed).toBe(false);
+  });
+
   it('resolves an order as unknown when the connection drops while waiting', async () => {
     const c = await ready('609');
     const account = 't_test:609@Test-Demo';
