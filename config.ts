@@ -45,6 +45,8 @@ export interface Config {
   tickToleranceMs: number;
   /** Tracing sample rate for tick spans (decisions and orders are always traced). */
   tickTraceRate: number;
+  /** FlowChain executions and step statistics older than this many days are deleted. */
+  flowchainRetentionDays: number;
   /** Request timeout (ms) for broker calls. */
   requestTimeoutMs: number;
   /** Consensus deadline (ms) for agents' opinions. */
@@ -59,6 +61,10 @@ export interface Config {
   telegramApiRoot: string;
   midtransServerKey: string | null;
   midtransBaseUrl: string;
+  /** RSS/Atom feeds the `news` service polls (NEWS_FEEDS, comma-separated URLs); empty = no polling. */
+  newsFeeds: string[];
+  /** Seconds between feed polls (NEWS_POLL_SEC). */
+  newsPollSec: number;
   weaviateUrl: string | null;
   arangoUrl: string | null;
   /** True while running under a test runner (quieter logs, no banners). */
@@ -140,6 +146,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const nodeId = str(env, 'NODE_ID');
   if (nodeId !== null && !/^[A-Za-z0-9_.:-]{1,64}$/.test(nodeId)) throw new ConfigError('NODE_ID', 'up to 64 characters of [A-Za-z0-9_.:-]', nodeId);
+  const newsFeeds = (str(env, 'NEWS_FEEDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const f of newsFeeds) {
+    let u: URL | null = null;
+    try {
+      u = new URL(f);
+    } catch {
+      /* reported below */
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError('NEWS_FEEDS', 'comma-separated http(s) feed URLs', f);
+  }
   const isTest = env.JEST_WORKER_ID !== undefined || env.NODE_ENV === 'test';
   return {
     transporter: url(env, 'TRANSPORTER', ['nats:', 'tls:']),
@@ -161,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     replaySpeed: num(env, 'REPLAY_SPEED', 60, 0, 1e9),
     tickToleranceMs: int(env, 'TICK_TOLERANCE_MS', 1000, 0, 3_600_000),
     tickTraceRate: num(env, 'TICK_TRACE_RATE', 0.01, 0, 1),
+    flowchainRetentionDays: int(env, 'FLOWCHAIN_RETENTION_DAYS', 7, 1, 3650),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 10_000, 1, 600_000),
     consensusDeadlineMs: int(env, 'CONSENSUS_DEADLINE_MS', 10, 1, 60_000),
     openaiApiKey: str(env, 'OPENAI_API_KEY'),
@@ -173,6 +193,8 @@ export function loadConfig(env: Env = process.env): Config {
     telegramApiRoot: url(env, 'TELEGRAM_API_ROOT', ['http:', 'https:']) ?? 'https://api.telegram.org',
     midtransServerKey: str(env, 'MIDTRANS_SERVER_KEY'),
     midtransBaseUrl: url(env, 'MIDTRANS_BASE_URL', ['http:', 'https:']) ?? 'https://app.sandbox.midtrans.com',
+    newsFeeds,
+    newsPollSec: int(env, 'NEWS_POLL_SEC', 300, 10, 86_400),
     weaviateUrl: url(env, 'WEAVIATE_URL', ['http:', 'https:']),
     arangoUrl: url(env, 'ARANGO_URL', ['http:', 'https:']),
     isTest,

@@ -6,8 +6,12 @@
  * - validator: fastest-validator, on; every action declares `params`;
  * - logs: pino JSON lines (LOG_PRETTY=1 for people);
  * - metrics: Prometheus text served by `api` at `/metrics` (no second HTTP port);
- * - tracing: Event exporter → `$tracing.spans` for FlowChain; params and meta are
- *   never copied into span tags, only `meta.tenantId` (FlowChain's per-tenant view);
+ * - tracing: the FlowChain exporter (flowchain/exporter.ts: compact span records
+ *   broadcast on `flowchain.spans` every 100 ms; chosen over the Event exporter by
+ *   measurement, see flowchain/flowchain.service.ts); params and meta are never
+ *   copied into span tags, only `meta.tenantId` (FlowChain's per-tenant view);
+ *   ticks are traced at TICK_TRACE_RATE, decisions, orders and user requests
+ *   always (flowchain/sampling.ts);
  * - circuit breaker trips only on infrastructure errors (5xx), never on business rejections;
  * - retry: off by default (an order must not be retried blind), opted into per action;
  * - bulkhead: bounded concurrency per action with a bounded queue;
@@ -16,6 +20,8 @@
 import type { BrokerOptions, Errors } from 'moleculer';
 import { MetricReporters } from 'moleculer';
 import type { Config } from './config';
+import { FlowChainExporter } from './flowchain/exporter';
+import { createTraceSamplingMiddleware, plan2SamplingRules } from './flowchain/sampling';
 
 /** A Prometheus reporter that renders text for `/metrics` without opening its own port. */
 export class InlinePrometheusReporter extends MetricReporters.Prometheus {
@@ -95,8 +101,9 @@ export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {
         action: { params: false, meta: ['tenantId'] },
         event: { params: false, meta: ['tenantId'] },
       },
-      exporter: [{ type: 'Event', options: { eventName: '$tracing.spans', sendStartSpan: false, sendFinishSpan: true, broadcast: false, interval: 1 } }],
+      exporter: [new FlowChainExporter({ flushMs: 100, maxBatch: 500 }) as never],
     },
+    middlewares: [createTraceSamplingMiddleware(plan2SamplingRules(cfg.tickTraceRate))],
     ...overrides,
   };
   return opts;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config';
 import { ROOT } from '../paths';
+import { DomainError, UnavailableError } from '../lib/errors';
 import { CliCommand, UsageError } from './command';
 
 const EXT = __filename.endsWith('.ts') ? '.ts' : '.js';
@@ -54,9 +55,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof DomainError) {
       process.stderr.write(`plan2 ${name}: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof UnavailableError) {
+      process.stderr.write(`plan2 ${name}: ${e.message}\n`);
+      return 3;
     }
     process.stderr.write(`plan2 ${name}: ${(e as Error).stack ?? String(e)}\n`);
     return 1;

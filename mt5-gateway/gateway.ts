@@ -1245,10 +1245,13 @@ export class Mt5Gateway {
   registerSymbol(canonical: string, spec: SymbolSpec): void {
     const allowCrossed = spec.trade_exemode === 'exchange';
     const digits = Math.min(spec.digits, 10);
-    const key = `${digits}/${spec.point}/${allowCrossed}`;
+    const trading: Partial<SymbolSpecParams> = {};
+    for (const k of ['trade_contract_size', 'volume_min', 'volume_max', 'volume_step', 'trade_stops_level'] as const) if (typeof spec[k] === 'number') trading[k] = spec[k];
+    for (const k of ['currency_base', 'currency_profit'] as const) if (typeof spec[k] === 'string') trading[k] = spec[k];
+    const key = `${digits}/${spec.point}/${allowCrossed}/${JSON.stringify(trading)}`;
     if (this.registered.get(canonical) === key) return;
     this.registered.set(canonical, key);
-    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}) }).catch((e: unknown) => {
+    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}), ...trading }).catch((e: unknown) => {
       this.registered.delete(canonical);
       this.ports.log.warn(`mt5: registering ${canonical} with market-data failed: ${(e as Error).message}`);
     });

@@ -40,6 +40,10 @@ export interface DependencyStatus {
 
 interface ApiThis {
   cfg: Config;
+  /** True once the node's broker has started and the REST aliases are built. */
+  ready: boolean;
+  routes: { opts: { autoAliases?: boolean } }[];
+  regenerateAutoAliases(route: unknown): void;
   redis: Redis | null;
   limiter: RateLimiter;
   authCache: Map<string, { auth: AuthResult; exp: number }>;
@@ -171,8 +175,9 @@ export default function createApiService(cfg: Config): ServiceSchema {
           }
           const nodes = this.broker.registry.getNodeList({ onlyAvailable: true, withServices: false }).length;
           const down = deps.filter((d) => d.required && d.status === 'down');
-          ctx.meta.$statusCode = down.length ? 503 : 200;
-          return { status: down.length ? 'down' : 'ok', node: this.broker.nodeID, nodes, uptimeSec: Math.round(process.uptime()), dependencies: deps, time: Date.now() };
+          const status = !this.ready ? 'starting' : down.length ? 'down' : 'ok';
+          ctx.meta.$statusCode = status === 'ok' ? 200 : 503;
+          return { status, node: this.broker.nodeID, nodes, uptimeSec: Math.round(process.uptime()), dependencies: deps, time: Date.now() };
         },
       },
       metrics: {
@@ -210,12 +215,18 @@ export default function createApiService(cfg: Config): ServiceSchema {
       },
     },
     events: {
+      // All local services are up: build the REST aliases now (not after the debounce) and report ready.
+      '$broker.started'() {
+        for (const route of this.routes) if (route.opts.autoAliases) this.regenerateAutoAliases(route);
+        this.ready = true;
+      },
       'keys.revoked'(ctx: Context<{ keyId: string }>) {
         for (const [k, v] of this.authCache) if (v.auth.keyId === ctx.params.keyId) this.authCache.delete(k);
       },
     },
     created() {
       this.cfg = cfg;
+      this.ready = false;
       this.redis = null;
       this.limiter = new MemoryRateLimiter();
       this.authCache = new Map();

@@ -16,6 +16,7 @@ export interface DependencyHealth {
 const StorageService: ServiceSchema<ServiceSettingSchema, object, DbThis> = {
   name: 'storage',
   mixins: [createDbMixin()],
+  settings: { rest: '/' },
   actions: {
     /** Database reachability and round-trip latency. */
     health: {

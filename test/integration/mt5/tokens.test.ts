@@ -70,6 +70,6 @@ describe('MT5 terminal tokens', () => {
     expect(revoked.code).toBe(0);
     expect((await capture(() => main(['mt5', 'token', 'create']))).code).toBe(2);
     expect((await capture(() => main(['mt5', 'token', 'create', '--tenant', 't_b', '--login', '5']))).code).toBe(2);
-    expect((await capture(() => main(['mt5', 'token', 'create', '--tenant', 'missing']))).code).toBe(1);
+    expect((await capture(() => main(['mt5', 'token', 'create', '--tenant', 'missing']))).code).toBe(2);
   });
 });

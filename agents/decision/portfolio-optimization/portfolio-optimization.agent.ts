@@ -1,0 +1,172 @@
+/**
+ * portfolio-optimization (decision, tenant-scoped): would more exposure in this
+ * symbol improve the tenant's portfolio, long or short?
+ *
+ * Universe: the tenant's positions, its configured `symbols`, and the queried
+ * symbol. Returns are simple returns on the bar times all of them share (last
+ * `window`); pairwise correlations go to the GraphStore (kind 'correlation',
+ * reused while the data time is unchanged).
+ *
+ * Two views, both scale-free:
+ * - Diversification (risk-parity): ρ(i, P), the correlation of the symbol with
+ *   the current book P = Σ wⱼ rⱼ (w = notional / equity). ρ > 0: more long
+ *   concentrates risk, a short hedges; ρ < 0: a long hedges. Counts in
+ *   proportion to the book's gross exposure (capped at 1).
+ * - Mean-variance (Sharpe): adding i improves the book's Sharpe ratio iff
+ *   SRᵢ > ρ(i,P)·SR_P, in t-statistic units with each drift shrunk by
+ *   t²/(1+t²) (weak evidence of drift counts for little).
+ *
+ * signal = clamp(−ρ(i,P)·gross + tanh(mv/2), −1, 1); confidence grows with the
+ * evidence (|t| of ρ and of the drift) and the share of `window` available.
+ */
+import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
+import { BarStore, closeTime } from '../../../lib/agents/bars';
+import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { applyParams, ParamSchema } from '../../../lib/agents/params';
+import { correlation, mean, stdev } from '../../../lib/agents/stats';
+import { MemoryGraphStore } from '../../../lib/storage/adapters/memory-graph';
+import type { OpinionQuery } from '../../../types/agents';
+import type { PortfolioSnapshot } from '../../../types/events';
+import type { Timeframe } from '../../../types/market';
+
+export interface PortfolioParams {
+  window: number;
+  minBars: number;
+  symbols: string[];
+}
+
+export const PORTFOLIO_PARAMS: ParamSchema<PortfolioParams> = {
+  window: { type: 'number', min: 20, max: 5000, integer: true, doc: 'shared bars used for returns and correlations' },
+  minBars: { type: 'number', min: 10, max: 5000, integer: true, doc: 'shared bars needed before opining' },
+  symbols: { type: 'strings', doc: 'symbols the tenant wants considered besides its positions' },
+};
+
+const DEFAULTS: PortfolioParams = { window: 250, minBars: 60, symbols: [] };
+
+/** Returns of each symbol on the bar times all share, oldest first (last `window`). */
+function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf: number | undefined, window: number): { times: number[]; returns: Map<string, Float64Array> } {
+  const series = symbols.map((s) => store.get(s, tf, asOf).slice(-(window * 2 + 1)));
+  if (series.some((s) => s.length < 2)) return { times: [], returns: new Map() };
+  let common = new Set(series[0].map((b) => b.t));
+  for (const s of series.slice(1)) {
+    const ts = new Set(s.map((b) => b.t));
+    common = new Set([...common].filter((t) => ts.has(t)));
+  }
+  const times = [...common].sort((a, b) => a - b).slice(-(window + 1));
+  const returns = new Map<string, Float64Array>();
+  symbols.forEach((sym, k) => {
+    const byT = new Map(series[k].map((b) => [b.t, b.c]));
+    const r = new Float64Array(Math.max(0, times.length - 1));
+    for (let i = 1; i < times.length; i++) r[i - 1] = byT.get(times[i])! / byT.get(times[i - 1])! - 1;
+    returns.set(sym, r);
+  });
+  return { times: times.slice(1), returns };
+}
+
+/** Shrunk t-statistic of a mean: t · t²/(1+t²). */
+function shrunkT(r: Float64Array): number {
+  const sd = stdev(r);
+  if (!(sd > 0)) return 0;
+  const t = (mean(r) / sd) * Math.sqrt(r.length);
+  return (t * t * t) / (1 + t * t);
+}
+
+export class PortfolioOptimizationAgent implements Agent {
+  readonly id = 'portfolio-optimization';
+  readonly group = 'decision' as const;
+  readonly scope = 'tenant' as const;
+  readonly events = ['candle.closed', 'positions.updated'] as const;
+  private readonly bars = new BarStore(2000);
+  private readonly books = new Map<string, PortfolioSnapshot>();
+  private readonly tenantParams = new Map<string, PortfolioParams>();
+  private defaults: PortfolioParams;
+
+  /** `graph`: where correlations are kept (embedded by default). */
+  constructor(params: Partial<PortfolioParams> = {}, readonly graph = new MemoryGraphStore()) {
+    this.defaults = applyParams(PORTFOLIO_PARAMS, DEFAULTS, params);
+  }
+
+  private paramsOf(tenantId?: string): PortfolioParams {
+    return (tenantId && this.tenantParams.get(tenantId)) || this.defaults;
+  }
+
+  update(e: AgentEvent): void {
+    if (e.type === 'candle.closed') this.bars.add(e.candle);
+    else if (e.type === 'positions.updated') this.books.set(e.snapshot.tenantId, e.snapshot);
+  }
+
+  /** Correlation of two return series, through the graph store (recomputed when the data time moves). */
+  private corr(a: string, b: string, ra: Float64Array, rb: Float64Array, asOf: number): number {
+    const cached = this.graph.edgeSync(a, b, 'correlation');
+    if (cached && cached.asOf === asOf && cached.n === ra.length) return cached.weight;
+    const w = correlation(ra, rb);
+    this.graph.upsertEdgeSync({ a, b, kind: 'correlation', weight: w, n: ra.length, asOf });
+    return w;
+  }
+
+  opine(q: OpinionQuery): OpinionDraft {
+    const p = this.paramsOf(q.tenantId);
+    const own = this.bars.get(q.symbol, q.tf, q.asOf);
+    const asOf = q.asOf ?? (own.length > 0 ? closeTime(own[own.length - 1]) : 0);
+    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
+    const book = q.tenantId ? this.books.get(q.tenantId) : undefined;
+    const weights = new Map<string, number>();
+    if (book && book.equity > 0) for (const pos of book.positions) weights.set(pos.symbol, (weights.get(pos.symbol) ?? 0) + pos.notional / book.equity);
+    const universe = [...new Set([q.symbol, ...weights.keys(), ...p.symbols])].filter((s) => this.bars.get(s, q.tf, q.asOf).length > 1);
+    if (!universe.includes(q.symbol)) return neutralDraft(head, `${q.symbol} ${q.tf}: no bars yet.`);
+    const { times, returns } = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
+    const n = times.length;
+    if (n < p.minBars) return neutralDraft(head, `${q.symbol} ${q.tf}: ${n} bars shared by ${universe.join(', ')}; ${p.minBars} needed.`);
+    const dataTime = times[n - 1];
+    const ri = returns.get(q.symbol)!;
+
+    // The book's return series P = Σ wⱼ rⱼ (the symbol's own position included).
+    const rp = new Float64Array(n);
+    let gross = 0;
+    for (const [sym, w] of weights) {
+      const r = returns.get(sym);
+      if (!r) continue;
+      gross += Math.abs(w);
+      for (let t = 0; t < n; t++) rp[t] += w * r[t];
+    }
+    const related: string[] = [];
+    for (const s of universe) {
+      if (s === q.symbol) continue;
+      const c = this.corr(q.symbol, s, ri, returns.get(s)!, dataTime);
+      related.push(`${s} ${c >= 0 ? '+' : ''}${fmt(c, 2)}`);
+    }
+    const hasBook = gross > 0 && stdev(rp) > 0;
+    const rhoIP = hasBook ? correlation(ri, rp) : 0;
+    const tI = shrunkT(ri);
+    const tP = hasBook ? shrunkT(rp) : 0;
+    const diversification = -rhoIP * Math.min(1, gross) || 0; // no -0 in the record
+    const mv = Math.tanh((tI - rhoIP * tP) / 2);
+    const signal = clamp(diversification + mv, -1, 1);
+    const tRho = hasBook ? (Math.abs(rhoIP) * Math.sqrt(n - 2)) / Math.sqrt(Math.max(1e-12, 1 - rhoIP * rhoIP)) : 0;
+    const confidence = clamp((n / p.window) * (1 - Math.exp(-(tRho + Math.abs(tI)) / 3)), 0, 1);
+
+    const bookText = hasBook
+      ? `book ${[...weights].map(([s, w]) => `${s} ${w >= 0 ? '+' : ''}${fmt(w, 3)}×`).join(', ')} (gross ${fmt(gross, 3)}× equity); ${q.symbol} correlates ${rhoIP >= 0 ? '+' : ''}${fmt(rhoIP, 2)} with it, so ${rhoIP > 0.1 ? 'more long concentrates risk and a short hedges' : rhoIP < -0.1 ? 'a long hedges it' : 'it neither adds to nor hedges it'}`
+      : 'no open book: only the drift speaks';
+    const rationale = `${q.symbol} ${q.tf} over ${n} shared bars: ${bookText}; drift t ${fmt(tI, 2)} (shrunk)${hasBook ? ` vs book ${fmt(tP, 2)}` : ''}${related.length ? `; correlations ${related.join(', ')}` : ''}. ${signal > 0.05 ? 'More long exposure improves the portfolio.' : signal < -0.05 ? 'More short exposure (or less long) improves the portfolio.' : 'Neither side improves it much.'}`;
+    return { ...head, signal, p: toProbabilities(signal, confidence), confidence, rationale, features: { rhoBook: rhoIP, gross, driftT: tI, bookT: tP, diversification, meanVariance: mv, bars: n } };
+  }
+
+  configure(patch: Record<string, unknown>, tenantId?: string): Record<string, unknown> {
+    if (!tenantId) {
+      this.defaults = applyParams(PORTFOLIO_PARAMS, this.defaults, patch);
+      return { ...this.defaults };
+    }
+    const next = applyParams(PORTFOLIO_PARAMS, this.paramsOf(tenantId), patch);
+    this.tenantParams.set(tenantId, next);
+    return { ...next };
+  }
+
+  config(tenantId?: string): Record<string, unknown> {
+    return { ...this.paramsOf(tenantId) };
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { bars: this.bars.describe(), tenants: this.books.size, correlations: this.graph.size };
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * strategy-formulation (decision, market-scoped): keeps three strategies
+ * (trend-following: EMA crossover; mean-reversion: z-score against a moving
+ * mean; breakout: channel breaks), scores each on the last `evalBars` bars
+ * (t-statistic of its per-bar P&L), reads the regime, and speaks for the best.
+ *
+ * Regime from the same window: efficiency ratio ER = |net move| / Σ|moves|
+ * against its random-walk level √(2/(π·n)); volatility ratio = σ of the last
+ * 20 moves / σ of the window. Trending (ER ≥ 2× random walk) favours
+ * trend-following and breakout, ranging favours mean-reversion, a volatility
+ * expansion (ratio ≥ 1.5) favours breakout: the favoured strategies get
+ * `regimeBonus` added to their t.
+ *
+ * signal = the chosen strategy's current position; confidence = tanh(t/2) of
+ * its adjusted score, 0 (neutral) when no strategy scores above zero.
+ */
+import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
+import { BarStore, closeTime } from '../../../lib/agents/bars';
+import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { applyParams, ParamSchema } from '../../../lib/agents/params';
+import { DomainError } from '../../../lib/errors';
+import type { OpinionQuery } from '../../../types/agents';
+import type { Candle } from '../../../types/market';
+import { positions, score, Score, STRATEGIES, StrategyName } from './strategies';
+
+export interface StrategyFormulationParams {
+  evalBars: number;
+  fast: number;
+  slow: number;
+  meanWindow: number;
+  channel: number;
+  regimeBonus: number;
+}
+
+export const STRATEGY_PARAMS: ParamSchema<StrategyFormulationParams> = {
+  evalBars: { type: 'number', min: 20, max: 2000, integer: true, doc: 'bars each strategy is scored on' },
+  fast: { type: 'number', min: 2, max: 200, integer: true, doc: 'fast EMA of trend-following' },
+  slow: { type: 'number', min: 3, max: 500, integer: true, doc: 'slow EMA of trend-following' },
+  meanWindow: { type: 'number', min: 5, max: 500, integer: true, doc: 'window of mean-reversion' },
+  channel: { type: 'number', min: 5, max: 500, integer: true, doc: 'channel length of breakout' },
+  regimeBonus: { type: 'number', min: 0, max: 5, doc: 't-statistic added to the strategies the regime favours' },
+};
+
+export type Regime = 'trending' | 'ranging' | 'volatile';
+
+export interface RegimeReading {
+  regime: Regime;
+  efficiency: number;
+  randomWalkEfficiency: number;
+  volRatio: number;
+}
+
+/** Regime of the last `n` bars (see the file comment). */
+export function readRegime(bars: readonly Candle[], n: number): RegimeReading {
+  const from = Math.max(1, bars.length - n);
+  let path = 0;
+  const d: number[] = [];
+  for (let i = from; i < bars.length; i++) {
+    const x = bars[i].c - bars[i - 1].c;
+    d.push(x);
+    path += Math.abs(x);
+  }
+  const net = Math.abs(bars[bars.length - 1].c - bars[from - 1].c);
+  const efficiency = path > 0 ? net / path : 0;
+  const randomWalkEfficiency = Math.sqrt(2 / (Math.PI * Math.max(1, d.length)));
+  const sd = (xs: number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  };
+  const whole = sd(d);
+  const volRatio = whole > 0 ? sd(d.slice(-20)) / whole : 1;
+  const regime: Regime = volRatio >= 1.5 ? 'volatile' : efficiency >= 2 * randomWalkEfficiency ? 'trending' : 'ranging';
+  return { regime, efficiency, randomWalkEfficiency, volRatio };
+}
+
+const FAVOURED: Record<Regime, StrategyName[]> = { trending: ['trend-following', 'breakout'], ranging: ['mean-reversion'], volatile: ['breakout'] };
+
+export class StrategyFormulationAgent implements Agent {
+  readonly id = 'strategy-formulation';
+  readonly group = 'decision' as const;
+  readonly scope = 'market' as const;
+  readonly events = ['candle.closed'] as const;
+  private readonly bars = new BarStore(1500);
+  private params: StrategyFormulationParams;
+
+  constructor(params: Partial<StrategyFormulationParams> = {}) {
+    this.params = applyParams(STRATEGY_PARAMS, { evalBars: 120, fast: 10, slow: 40, meanWindow: 20, channel: 20, regimeBonus: 1 }, params);
+  }
+
+  update(e: AgentEvent): void {
+    if (e.type === 'candle.closed') this.bars.add(e.candle);
+  }
+
+  opine(q: OpinionQuery): OpinionDraft {
+    const p = this.params;
+    const all = this.bars.get(q.symbol, q.tf, q.asOf);
+    const asOf = q.asOf ?? (all.length > 0 ? closeTime(all[all.length - 1]) : 0);
+    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
+    const need = p.evalBars + Math.max(p.slow, p.meanWindow, p.channel) + 1;
+    if (all.length < need) return neutralDraft(head, `${q.symbol} ${q.tf}: ${all.length} bars, ${need} needed to score the strategies.`);
+    const bars = all.slice(-need);
+    const reg = readRegime(bars, p.evalBars);
+    const results = STRATEGIES.map((name) => {
+      const { pos, why } = positions(name, bars, p);
+      const s: Score = score(bars, pos, p.evalBars);
+      const adjusted = s.t + (FAVOURED[reg.regime].includes(name) ? p.regimeBonus : 0);
+      return { name, s, adjusted, position: pos[pos.length - 1], why };
+    });
+    const best = results.reduce((a, b) => (b.adjusted > a.adjusted ? b : a));
+    const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${FAVOURED[reg.regime].includes(r.name) ? ` (+${p.regimeBonus} regime)` : ''}`).join(', ');
+    const regimeText = `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
+    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio };
+    for (const r of results) features[`t_${r.name}`] = r.s.t;
+    if (best.adjusted <= 0) return { ...neutralDraft(head, `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}: no strategy earns its keep, standing aside.`, 0.1, 0.3), features };
+    const signal = clamp(best.position, -1, 1);
+    const confidence = clamp(Math.tanh(best.adjusted / 2), 0, 1);
+    const dir = signal > 0 ? 'long' : signal < 0 ? 'short' : 'flat';
+    features.chosen = STRATEGIES.indexOf(best.name);
+    return {
+      ...head,
+      signal,
+      p: toProbabilities(signal, confidence),
+      confidence,
+      features,
+      rationale: `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}; following ${best.name}: ${best.why} → ${dir}.`,
+    };
+  }
+
+  configure(patch: Record<string, unknown>): Record<string, unknown> {
+    const next = applyParams(STRATEGY_PARAMS, this.params, patch);
+    if (next.fast >= next.slow) throw new DomainError('BAD_CONFIG', 'fast must be below slow', 422, { fast: next.fast, slow: next.slow });
+    this.params = next;
+    return { ...this.params };
+  }
+
+  config(): Record<string, unknown> {
+    return { ...this.params };
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { bars: this.bars.describe() };
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * market-analysis (research, market-scoped): trend and structure across
+ * timeframes.
+ *
+ * - Trend per timeframe (the queried one and the next two up): least-squares
+ *   slope of the last `window` closes, as the fitted move over the window in
+ *   units of the random-walk move σ(Δclose)·√n, squashed by tanh and weighted by
+ *   √R² (a clean line counts, a noisy one less). Timeframes weigh 0.5/0.3/0.2.
+ * - Structure on the queried timeframe: higher highs/lows vs lower highs/lows
+ *   from swing points (`swingStrength` bars each side).
+ * - Support/resistance from swing levels: a close through the last swing is a
+ *   breakout; inside the range, near support leans up and near resistance down.
+ * - The last bars' candlestick pattern (engulfing, hammer, shooting star).
+ *
+ * signal = 0.5·trend + 0.25·structure + 0.15·levels + 0.10·pattern;
+ * confidence = agreement of the parts (|Σwᵢsᵢ| / Σwᵢ|sᵢ|) × (0.4 + 0.6·R² of
+ * the queried timeframe), scaled down when fewer than `window` bars exist.
+ * Prices enter only through differences, so mirroring the series flips the signal.
+ */
+import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
+import { BarStore, barsFor, closeTime, higherTimeframes } from '../../../lib/agents/bars';
+import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { applyParams, ParamSchema } from '../../../lib/agents/params';
+import { linearRegression, stdev } from '../../../lib/agents/stats';
+import type { OpinionQuery } from '../../../types/agents';
+import type { Candle, Timeframe } from '../../../types/market';
+import { candlePattern, levels, meanTrueRange, structureScore, swings } from './structure';
+
+export interface MarketAnalysisParams {
+  window: number;
+  swingStrength: number;
+  higherTimeframes: number;
+  minBars: number;
+}
+
+export const MARKET_ANALYSIS_PARAMS: ParamSchema<MarketAnalysisParams> = {
+  window: { type: 'number', min: 10, max: 500, integer: true, doc: 'bars in the trend regression' },
+  swingStrength: { type: 'number', min: 1, max: 20, integer: true, doc: 'bars on each side of a swing point' },
+  higherTimeframes: { type: 'number', min: 0, max: 3, integer: true, doc: 'higher timeframes looked at' },
+  minBars: { type: 'number', min: 5, max: 500, integer: true, doc: 'bars needed before opining' },
+};
+
+const TF_WEIGHTS = [0.5, 0.3, 0.2];
+
+export interface TrendReading {
+  tf: Timeframe;
+  score: number;
+  r2: number;
+  /** Fitted move over the window as a fraction of the last close. */
+  movePct: number;
+}
+
+/** Trend of the last `window` closes (see the file comment). Null with fewer than 10 bars. */
+export function trendOf(bars: readonly Candle[], window: number): TrendReading | null {
+  const n = Math.min(window, bars.length);
+  if (n < 10) return null;
+  const closes = new Float64Array(n);
+  for (let i = 0; i < n; i++) closes[i] = bars[bars.length - n + i].c;
+  const reg = linearRegression(closes);
+  const diffs = new Float64Array(n - 1);
+  for (let i = 1; i < n; i++) diffs[i - 1] = closes[i] - closes[i - 1];
+  const noise = stdev(diffs) * Math.sqrt(n - 1);
+  const move = reg.slope * (n - 1);
+  const z = noise > 0 ? move / noise : 0;
+  return { tf: bars[0].tf, score: Math.tanh(z) * Math.sqrt(reg.r2), r2: reg.r2, movePct: move / closes[n - 1] };
+}
+
+export class MarketAnalysisAgent implements Agent {
+  readonly id = 'market-analysis';
+  readonly group = 'research' as const;
+  readonly scope = 'market' as const;
+  readonly events = ['candle.closed'] as const;
+  private readonly bars = new BarStore(800);
+  private params: MarketAnalysisParams;
+
+  constructor(params: Partial<MarketAnalysisParams> = {}) {
+    this.params = applyParams(MARKET_ANALYSIS_PARAMS, { window: 60, swingStrength: 3, higherTimeframes: 2, minBars: 30 }, params);
+  }
+
+  update(e: AgentEvent): void {
+    if (e.type === 'candle.closed') this.bars.add(e.candle);
+  }
+
+  opine(q: OpinionQuery): OpinionDraft {
+    const { window, swingStrength, minBars } = this.params;
+    const base = this.bars.get(q.symbol, q.tf, q.asOf);
+    const asOf = q.asOf ?? (base.length > 0 ? closeTime(base[base.length - 1]) : 0);
+    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
+    if (base.length < minBars) return neutralDraft(head, `${q.symbol} ${q.tf}: ${base.length} bars so far, ${minBars} needed for a trend and structure reading`);
+
+    const trends: TrendReading[] = [];
+    const tfs = [q.tf, ...higherTimeframes(q.tf, this.params.higherTimeframes)];
+    for (const tf of tfs) {
+      const b = tf === q.tf ? base : barsFor(this.bars, q.symbol, tf, base, q.asOf, minBars);
+      if (b.length < minBars) continue;
+      const t = trendOf(b, window);
+      if (t) trends.push(t);
+    }
+    let tw = 0;
+    let trend = 0;
+    trends.forEach((t, i) => {
+      trend += TF_WEIGHTS[i] * t.score;
+      tw += TF_WEIGHTS[i];
+    });
+    trend = tw > 0 ? trend / tw : 0;
+
+    const recent = base.slice(-Math.max(2 * window, 60));
+    const sw = swings(recent, swingStrength);
+    const st = structureScore(sw);
+    const lv = levels(recent, sw);
+    const lvScore = lv.breakout !== 0 ? lv.breakout : lv.position !== null ? clamp(0.5 - lv.position, -0.5, 0.5) : 0;
+    const pat = candlePattern(recent);
+
+    const parts = [
+      [0.5, trend],
+      [0.25, st.score],
+      [0.15, lvScore],
+      [0.1, pat.score],
+    ] as const;
+    let s = 0;
+    let mag = 0;
+    for (const [w, v] of parts) {
+      s += w * v;
+      mag += w * Math.abs(v);
+    }
+    const signal = clamp(s, -1, 1);
+    const agreement = mag > 0 ? Math.abs(s) / mag : 0;
+    const r2 = trends[0]?.r2 ?? 0;
+    const sufficiency = Math.min(1, base.length / window);
+    const confidence = clamp(agreement * (0.4 + 0.6 * r2) * sufficiency, 0, 1);
+
+    const close = base[base.length - 1].c;
+    const atr = meanTrueRange(recent, 14);
+    const trendText = trends.map((t) => `${t.tf} ${t.score > 0.2 ? 'up' : t.score < -0.2 ? 'down' : 'flat'} (${t.movePct >= 0 ? '+' : ''}${fmt(t.movePct * 100, 2)}% over ${Math.min(window, base.length)} bars, R² ${fmt(t.r2, 2)})`).join(', ');
+    const lvText =
+      lv.breakout > 0
+        ? `close ${fmt(close, 6)} broke above the last swing high`
+        : lv.breakout < 0
+          ? `close ${fmt(close, 6)} broke below the last swing low`
+          : `close ${fmt(close, 6)}` + (lv.support !== null ? `, support ${fmt(lv.support, 6)} (${fmt((close - lv.support) / (atr || 1), 2)} ATR below)` : '') + (lv.resistance !== null ? `, resistance ${fmt(lv.resistance, 6)} (${fmt((lv.resistance - close) / (atr || 1), 2)} ATR above)` : '');
+    const rationale = `${q.symbol} ${q.tf}: trend ${trendText}; ${st.text}; ${lvText}` + (pat.name ? `; last bar: ${pat.name}` : '') + `. Leaning ${signal > 0.05 ? 'long' : signal < -0.05 ? 'short' : 'neither way'}.`;
+
+    const features: Record<string, number> = { trend, structure: st.score, levels: lvScore, pattern: pat.score, agreement };
+    for (const t of trends) {
+      features[`trend_${t.tf}`] = t.score;
+      features[`r2_${t.tf}`] = t.r2;
+    }
+    if (lv.support !== null) features.support = lv.support;
+    if (lv.resistance !== null) features.resistance = lv.resistance;
+    return { ...head, signal, p: toProbabilities(signal, confidence), confidence, features, rationale };
+  }
+
+  configure(patch: Record<string, unknown>): Record<string, unknown> {
+    this.params = applyParams(MARKET_ANALYSIS_PARAMS, this.params, patch);
+    return { ...this.params };
+  }
+
+  config(): Record<string, unknown> {
+    return { ...this.params };
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { bars: this.bars.describe() };
+  }
+}

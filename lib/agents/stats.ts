@@ -1,0 +1,119 @@
+/** Small numeric helpers for agents. Sample statistics use n−1 unless noted. */
+
+export function mean(xs: ArrayLike<number>, from = 0, to = xs.length): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += xs[i];
+  return to > from ? s / (to - from) : NaN;
+}
+
+/** Sample standard deviation (n−1). */
+export function stdev(xs: ArrayLike<number>, from = 0, to = xs.length): number {
+  const n = to - from;
+  if (n < 2) return NaN;
+  const m = mean(xs, from, to);
+  let s = 0;
+  for (let i = from; i < to; i++) s += (xs[i] - m) ** 2;
+  return Math.sqrt(s / (n - 1));
+}
+
+/** Log returns ln(cᵢ/cᵢ₋₁) of a price series (length n−1). */
+export function logReturns(closes: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(Math.max(0, closes.length - 1));
+  for (let i = 1; i < closes.length; i++) out[i - 1] = Math.log(closes[i] / closes[i - 1]);
+  return out;
+}
+
+export interface Regression {
+  /** Change of y per step of x. */
+  slope: number;
+  intercept: number;
+  /** Coefficient of determination in [0, 1]. */
+  r2: number;
+  /** Standard deviation of the residuals (n−2). */
+  residualSd: number;
+}
+
+/** Least-squares line through (i, ys[i]), i = 0…n−1. */
+export function linearRegression(ys: ArrayLike<number>): Regression {
+  const n = ys.length;
+  if (n < 3) return { slope: 0, intercept: n > 0 ? ys[0] : 0, r2: 0, residualSd: 0 };
+  const mx = (n - 1) / 2;
+  const my = mean(ys);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = i - mx;
+    const dy = ys[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
+  const sse = Math.max(0, syy - slope * sxy);
+  return { slope, intercept, r2, residualSd: Math.sqrt(sse / (n - 2)) };
+}
+
+/** Fraction of `sample` strictly below x plus half of the ties, in [0, 1] (0.5 for an empty sample). */
+export function percentileRank(sample: ArrayLike<number>, x: number): number {
+  if (sample.length === 0) return 0.5;
+  let below = 0;
+  let eq = 0;
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] < x) below++;
+    else if (sample[i] === x) eq++;
+  }
+  return (below + eq / 2) / sample.length;
+}
+
+/** q-quantile (0..1) by linear interpolation of a copy sorted ascending. */
+export function quantile(xs: ArrayLike<number>, q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  const r = q * (s.length - 1);
+  const lo = Math.floor(r);
+  const hi = Math.ceil(r);
+  return s[lo] + (s[hi] - s[lo]) * (r - lo);
+}
+
+export function median(xs: ArrayLike<number>): number {
+  return quantile(xs, 0.5);
+}
+
+/** Pearson correlation of two equal-length series; 0 when either is flat. */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  if (n < 3) return 0;
+  const ma = mean(a, 0, n);
+  const mb = mean(b, 0, n);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
+}
+
+/** Exponential decay weight for an age, with a half-life in the same unit: 0.5^(age/halfLife). */
+export function decay(age: number, halfLife: number): number {
+  return Math.pow(0.5, Math.max(0, age) / halfLife);
+}
+
+/** Exponential moving average series, k = 2/(n+1), seeded with the first value (NaN-free; warm-up bias is the caller's concern). */
+export function emaSeries(xs: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(xs.length);
+  const k = 2 / (n + 1);
+  let e = xs.length > 0 ? xs[0] : 0;
+  for (let i = 0; i < xs.length; i++) {
+    e = i === 0 ? xs[0] : e + k * (xs[i] - e);
+    out[i] = e;
+  }
+  return out;
+}

@@ -1,0 +1,402 @@
+/**
+ * The one agent runtime. `createAgentMixin(agent)` turns a pure `Agent`
+ * (lib/agents/agent.ts) into a Moleculer actor:
+ *
+ * - subscribes it to the broker events it declares (`candle.closed`, `ticks.received`,
+ *   `news.published`, `calendar.published`, `positions.updated`). Each node's
+ *   instance subscribes in its own event group, so several instances of one agent
+ *   (load sharing over NATS) each keep the full state while `opine` calls are
+ *   balanced across them;
+ * - `opine({symbol, tf, asOf?, tenantId?, candle?})` → Opinion. A `candle` passed
+ *   along (consensus does, on `candle.closed`) is folded in first, so the opinion
+ *   never lags the event that triggered it whichever arrives first;
+ * - measures its own latency (stamped into `latencyMs`, p50/p99 in `status`);
+ * - checks its own output (probabilities sum to 1 within 1e-9, signal in [-1,1],
+ *   confidence in [0,1]): a bad opinion becomes an `AGENT_INVALID_OUTPUT` error
+ *   reply, counted and logged, never forwarded;
+ * - turns an exception into an `AGENT_FAILED` error reply, never a crash;
+ *   DomainErrors (bad query, bad config) pass through as 4xx;
+ * - `status` and `configure` (parameters, per tenant for tenant-scoped agents;
+ *   broadcast to the other instances through `agents.configured`);
+ * - warms a new (symbol, tf) up from `market-data.candles` when that action exists;
+ * - publishes the facts an agent derives (`drainFacts`, e.g. `regime.changed`)
+ *   after each update, in order, through `opts.publish` when given (a service
+ *   that must persist before announcing) or else by emit/broadcast.
+ *
+ * Service name: `agent.<id>` (`agentServiceName`), actions `agent.<id>.opine|status|configure`.
+ * Metadata `{agent: {id, group, scope, events}}` lets `consensus` find agents in the registry.
+ */
+import { performance } from 'node:perf_hooks';
+import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
+import type { Agent, AgentEvent, AgentEventType, AgentFact, OpinionDraft } from '../lib/agents/agent';
+import { LatencyWindow } from '../lib/agents/latency';
+import { checkOpinion } from '../lib/agents/opinion';
+import { DomainError } from '../lib/errors';
+import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../types/agents';
+import type { CalendarEvent, NewsItem, NotificationSent, PortfolioSnapshot, RegimeChange } from '../types/events';
+import type { SpanBatch } from '../types/flowchain';
+import type { Order } from '../types/trading';
+import { Candle, Tick, TIMEFRAMES, Timeframe } from '../types/market';
+import type { TenantMeta } from '../types/meta';
+
+export const AGENT_SERVICE_PREFIX = 'agent.';
+
+/** Broker service name of an agent: `agent.market-analysis`. */
+export function agentServiceName(id: string): string {
+  return AGENT_SERVICE_PREFIX + id;
+}
+
+/** What `metadata.agent` of an agent service holds. */
+export interface AgentDescriptor {
+  id: string;
+  group: AgentGroup;
+  scope: 'market' | 'tenant';
+  events: AgentEventType[];
+}
+
+export interface AgentMixinOptions {
+  /** Bars fetched from `market-data.candles` the first time a (symbol, tf) shows up; 0 turns warm-up off. */
+  warmupBars?: number;
+  /** Publishes one derived fact (default: broadcast or emit it). Called in order; a rejection is logged. */
+  publish?: (this: AgentThis, fact: AgentFact) => Promise<void>;
+}
+
+export interface OpineParams {
+  symbol: string;
+  tf: Timeframe;
+  asOf?: number;
+  tenantId?: string;
+  candle?: Candle;
+}
+
+export interface AgentStatus {
+  agent: string;
+  group: AgentGroup;
+  scope: 'market' | 'tenant';
+  events: AgentEventType[];
+  nodeID: string;
+  state: Record<string, unknown>;
+  config: Record<string, unknown>;
+  opinions: number;
+  latencyMs: { n: number; p50: number | null; p99: number | null; max: number };
+  errors: { exception: number; invalid: number; rejected: number; update: number };
+  lastError: { at: number; message: string } | null;
+  lastOpinion: Opinion | null;
+}
+
+interface ConfiguredEvent {
+  agent: string;
+  tenantId?: string;
+  params: Record<string, unknown>;
+  origin: string;
+}
+
+/** Runtime state kept on the service instance. */
+export interface AgentRuntime {
+  agent: Agent;
+  latency: LatencyWindow;
+  counts: AgentStatus['errors'] & { opinions: number };
+  lastError: AgentStatus['lastError'];
+  lastOpinion: Opinion | null;
+  warm: Map<string, Promise<void>>;
+  /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
+  facts: Promise<void>;
+}
+
+export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void; info(...a: unknown[]): void } };
+
+/** The agent a service built with `createAgentMixin` runs (for services that feed it samples or read its reports). */
+export function agentOf<T extends Agent>(svc: unknown): T {
+  return (svc as AgentThis).runtime.agent as T;
+}
+
+const candleProps = {
+  type: 'object',
+  optional: true,
+  props: {
+    symbol: { type: 'string', min: 1, max: 32 },
+    tf: { type: 'enum', values: [...TIMEFRAMES] },
+    t: 'number',
+    o: 'number',
+    h: 'number',
+    l: 'number',
+    c: 'number',
+    v: 'number',
+    n: 'number',
+  },
+} as const;
+
+function isObj(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
+}
+
+/** Broker payload → agent event; null when the payload does not have the expected shape. */
+export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent | null {
+  switch (type) {
+    case 'candle.closed': {
+      const c = isObj(payload) && isObj(payload.candle) ? payload.candle : payload;
+      if (!isObj(c) || typeof c.symbol !== 'string' || typeof c.t !== 'number' || typeof c.c !== 'number' || !TIMEFRAMES.includes(c.tf as Timeframe)) return null;
+      return { type, candle: c as unknown as Candle };
+    }
+    case 'ticks.received': {
+      const list = Array.isArray(payload) ? payload : isObj(payload) && Array.isArray(payload.ticks) ? payload.ticks : isObj(payload) && typeof payload.bid === 'number' ? [payload] : null;
+      if (!list) return null;
+      const ticks = (list as unknown[]).filter((t): t is Tick => isObj(t) && typeof t.symbol === 'string' && typeof t.time_msc === 'number' && typeof t.bid === 'number' && typeof t.ask === 'number');
+      return { type, ticks };
+    }
+    case 'news.published': {
+      const it = isObj(payload) && isObj(payload.item) ? payload.item : payload;
+      if (!isObj(it) || typeof it.id !== 'string' || typeof it.title !== 'string' || typeof it.publishedAt !== 'number') return null;
+      return { type, item: it as unknown as NewsItem };
+    }
+    case 'calendar.published': {
+      const list = Array.isArray(payload) ? payload : isObj(payload) && Array.isArray(payload.events) ? payload.events : null;
+      if (!list) return null;
+      const events = (list as unknown[]).filter((e): e is CalendarEvent => isObj(e) && typeof e.id === 'string' && typeof e.currency === 'string' && typeof e.time === 'number');
+      return { type, events };
+    }
+    case 'positions.updated': {
+      if (!isObj(payload) || typeof payload.tenantId !== 'string' || !Array.isArray(payload.positions)) return null;
+      return { type, snapshot: payload as unknown as PortfolioSnapshot };
+    }
+    case 'decision.made': {
+      const d = isObj(payload) && isObj(payload.decision) ? payload.decision : payload;
+      if (!isObj(d) || typeof d.id !== 'string' || typeof d.tenantId !== 'string' || typeof d.symbol !== 'string' || typeof d.asOf !== 'number' || !Array.isArray(d.opinions)) return null;
+      return { type, decision: d as unknown as Decision };
+    }
+    case 'order.accepted':
+    case 'order.filled': {
+      if (!isObj(payload) || !isObj(payload.order) || typeof payload.order.id !== 'string' || typeof payload.order.tenantId !== 'string') return null;
+      const order = payload.order as unknown as Order;
+      if (type === 'order.accepted') return { type, order };
+      return isObj(payload.fill) ? { type, order, fill: payload.fill as unknown as import('../types/trading').Fill } : { type, order };
+    }
+    case 'regime.changed': {
+      if (!isObj(payload) || typeof payload.symbol !== 'string' || typeof payload.time !== 'number' || typeof payload.regime !== 'string' || !isObj(payload.p)) return null;
+      return { type, change: payload as unknown as RegimeChange };
+    }
+    case 'notification.sent': {
+      if (!isObj(payload) || typeof payload.tenantId !== 'string' || typeof payload.time !== 'number') return null;
+      return { type, notification: payload as unknown as NotificationSent };
+    }
+    case 'flowchain.spans': {
+      if (!isObj(payload) || !Array.isArray(payload.spans)) return null;
+      return { type, batch: payload as unknown as SpanBatch };
+    }
+  }
+}
+
+/**
+ * The agent runtime mixin. Pass the agent instance, or a factory when the same
+ * schema may be started by several brokers in one process (tests), so each
+ * service gets its own state.
+ */
+export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: AgentMixinOptions = {}): Partial<ServiceSchema> & { name: string } {
+  const make = typeof agentOrFactory === 'function' ? agentOrFactory : () => agentOrFactory;
+  const probe = make();
+  const descriptor: AgentDescriptor = { id: probe.id, group: probe.group, scope: probe.scope, events: [...probe.events] };
+  const name = agentServiceName(probe.id);
+  const warmupBars = opts.warmupBars ?? 300;
+
+
+  function fail(self: AgentThis, message: string): void {
+    self.runtime.lastError = { at: Date.now(), message };
+  }
+
+  /** Fold one event into the agent; a throwing update is counted and logged, never propagated. */
+  function feed(self: AgentThis, ev: AgentEvent): void {
+    try {
+      self.runtime.agent.update(ev);
+    } catch (e) {
+      self.runtime.counts.update++;
+      fail(self, `update(${ev.type}): ${(e as Error).message}`);
+      self.logger.error(`${name}: update(${ev.type}) failed: ${(e as Error).message}`);
+    }
+    if (self.runtime.agent.drainFacts) publishFacts(self);
+  }
+
+  /** Publish what the agent derived, in order; failures are logged (a fact is never retried blind). */
+  function publishFacts(self: AgentThis): void {
+    const facts = self.runtime.agent.drainFacts?.() ?? [];
+    for (const f of facts) {
+      const send = opts.publish
+        ? () => opts.publish!.call(self, f)
+        : () => (f.broadcast ? self.broker.broadcast(f.event, f.payload) : self.broker.emit(f.event, f.payload)).then(() => undefined);
+      self.runtime.facts = self.runtime.facts.then(send).catch((e: unknown) => self.logger.warn(`${name}: publishing ${f.event} failed: ${(e as Error).message}`));
+    }
+  }
+
+  /** Backfill a (symbol, tf) from market-data once; errors are logged (the agent just has less history). */
+  function warm(self: AgentThis, symbol: string, tf: Timeframe): void {
+    if (warmupBars <= 0 || !descriptor.events.includes('candle.closed')) return;
+    const key = `${symbol}|${tf}`;
+    if (self.runtime.warm.has(key)) return;
+    if (!self.broker.registry.actions.isAvailable('market-data.candles')) return;
+    const p = self.broker
+      .call<unknown, { symbol: string; tf: Timeframe; limit: number }>('market-data.candles', { symbol, tf, limit: warmupBars })
+      .then((res) => {
+        // market-data answers {symbol, tf, items: [{t, o, h, l, c, v, n, closed}]}, oldest first, the forming bar included.
+        const list = Array.isArray(res) ? res : isObj(res) && Array.isArray(res.items) ? res.items : [];
+        const bars = (list as unknown[])
+          .filter((c) => isObj(c) && c.closed !== false)
+          .map((c) => toAgentEvent('candle.closed', { symbol, tf, ...(c as object) }))
+          .filter((e): e is AgentEvent => e !== null);
+        for (const ev of bars) feed(self, ev);
+      })
+      .catch((e: unknown) => {
+        self.runtime.warm.delete(key);
+        self.logger.warn(`${name}: warm-up of ${key} from market-data failed: ${(e as Error).message}`);
+      });
+    self.runtime.warm.set(key, p);
+  }
+
+  const events: Record<string, { group?: string; handler(ctx: Context<unknown>): void }> = {};
+  for (const type of descriptor.events) {
+    events[type] = {
+      handler(this: AgentThis, ctx: Context<unknown>) {
+        const ev = toAgentEvent(type, ctx.params);
+        if (!ev) {
+          this.runtime.counts.update++;
+          fail(this, `malformed ${type} payload`);
+          this.logger.warn(`${name}: ignored a malformed ${type} payload`);
+          return;
+        }
+        if (ev.type === 'candle.closed') warm(this, ev.candle.symbol, ev.candle.tf);
+        feed(this, ev);
+      },
+    };
+  }
+  events['agents.configured'] = {
+    handler(this: AgentThis, ctx: Context<unknown>) {
+      const e = ctx.params as ConfiguredEvent;
+      if (!isObj(e) || e.agent !== descriptor.id || e.origin === this.broker.nodeID || !this.runtime.agent.configure) return;
+      try {
+        this.runtime.agent.configure(e.params, e.tenantId);
+      } catch (err) {
+        this.logger.warn(`${name}: configuration from ${e.origin} refused: ${(err as Error).message}`);
+      }
+    },
+  };
+
+  const schema = {
+    name,
+    metadata: { agent: descriptor },
+    /** Each node's instance gets its own event group, so every instance sees every fact. */
+    merged(this: { broker: ServiceBroker }, s: ServiceSchema) {
+      for (const [ev, def] of Object.entries(s.events ?? {})) {
+        if (ev in events && isObj(def)) (def as { group?: string }).group = `${name}@${this.broker.nodeID}`;
+      }
+    },
+    created(this: AgentThis) {
+      this.runtime = {
+        agent: typeof agentOrFactory === 'function' ? make() : probe,
+        latency: new LatencyWindow(2048),
+        counts: { opinions: 0, exception: 0, invalid: 0, rejected: 0, update: 0 },
+        lastError: null,
+        lastOpinion: null,
+        warm: new Map(),
+        facts: Promise.resolve(),
+      };
+    },
+    async stopped(this: AgentThis) {
+      await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts]);
+    },
+    events,
+    actions: {
+      opine: {
+        params: {
+          symbol: { type: 'string', min: 1, max: 32 },
+          tf: { type: 'enum', values: [...TIMEFRAMES] },
+          asOf: { type: 'number', integer: true, optional: true, convert: true },
+          tenantId: { type: 'string', min: 1, max: 64, optional: true },
+          candle: candleProps,
+        },
+        handler(this: AgentThis, ctx: Context<OpineParams, Partial<TenantMeta>>): Opinion {
+          const r = this.runtime;
+          const { symbol, tf, asOf, candle } = ctx.params;
+          const tenantId = ctx.params.tenantId ?? ctx.meta?.tenantId;
+          if (descriptor.scope === 'tenant' && !tenantId) {
+            r.counts.rejected++;
+            throw new Errors.MoleculerClientError(`${name} is tenant-scoped: tenantId required`, 422, 'TENANT_REQUIRED');
+          }
+          if (candle && (candle.symbol !== symbol || candle.tf !== tf)) {
+            r.counts.rejected++;
+            throw new Errors.MoleculerClientError(`candle ${candle.symbol}/${candle.tf} does not match ${symbol}/${tf}`, 422, 'BAD_CANDLE');
+          }
+          warm(this, symbol, tf);
+          const t0 = performance.now();
+          if (candle && descriptor.events.includes('candle.closed')) feed(this, { type: 'candle.closed', candle });
+          let draft: OpinionDraft;
+          try {
+            const q: OpinionQuery = { symbol, tf };
+            if (asOf !== undefined) q.asOf = asOf;
+            if (tenantId !== undefined && descriptor.scope === 'tenant') q.tenantId = tenantId;
+            draft = r.agent.opine(q);
+          } catch (e) {
+            if (e instanceof DomainError) {
+              r.counts.rejected++;
+              throw e;
+            }
+            r.counts.exception++;
+            const msg = (e as Error)?.message ?? String(e);
+            fail(this, `opine: ${msg}`);
+            this.logger.error(`${name}: opine(${symbol} ${tf}) threw: ${msg}`);
+            throw new Errors.MoleculerError(`${name} failed: ${msg}`, 500, 'AGENT_FAILED', { agent: descriptor.id });
+          }
+          const latencyMs = performance.now() - t0;
+          r.latency.add(latencyMs);
+          const bad = checkOpinion(draft);
+          if (draft.agent !== descriptor.id || draft.symbol !== symbol || draft.tf !== tf) bad.push('opinion is about another agent, symbol or timeframe');
+          if (bad.length > 0) {
+            r.counts.invalid++;
+            fail(this, `invalid output: ${bad.join('; ')}`);
+            this.logger.warn(`${name}: invalid opinion on ${symbol} ${tf} rejected: ${bad.join('; ')}`);
+            throw new Errors.MoleculerError(`${name} returned an invalid opinion: ${bad.join('; ')}`, 500, 'AGENT_INVALID_OUTPUT', { agent: descriptor.id, problems: bad });
+          }
+          const op: Opinion = { ...draft, latencyMs };
+          r.counts.opinions++;
+          r.lastOpinion = op;
+          return op;
+        },
+      },
+      status: {
+        params: {},
+        handler(this: AgentThis): AgentStatus {
+          const r = this.runtime;
+          const { opinions, ...errors } = r.counts;
+          return {
+            agent: descriptor.id,
+            group: descriptor.group,
+            scope: descriptor.scope,
+            events: descriptor.events,
+            nodeID: this.broker.nodeID,
+            state: r.agent.snapshot?.() ?? {},
+            config: r.agent.config?.() ?? {},
+            opinions,
+            latencyMs: r.latency.summary(),
+            errors,
+            lastError: r.lastError,
+            lastOpinion: r.lastOpinion,
+          };
+        },
+      },
+      configure: {
+        params: {
+          params: { type: 'object' },
+          tenantId: { type: 'string', min: 1, max: 64, optional: true },
+        },
+        handler(this: AgentThis, ctx: Context<{ params: Record<string, unknown>; tenantId?: string }, Partial<TenantMeta>>): Record<string, unknown> {
+          const agent = this.runtime.agent;
+          if (!agent.configure) throw new DomainError('NOT_CONFIGURABLE', `${descriptor.id} has no parameters`, 422);
+          const tenantId = descriptor.scope === 'tenant' ? (ctx.params.tenantId ?? ctx.meta?.tenantId) : undefined;
+          const effective = agent.configure(ctx.params.params, tenantId);
+          const ev: ConfiguredEvent = { agent: descriptor.id, params: ctx.params.params, origin: this.broker.nodeID };
+          if (tenantId) ev.tenantId = tenantId;
+          this.broker.broadcast('agents.configured', ev).catch((e: unknown) => this.logger.warn(`${name}: broadcast of configuration failed: ${(e as Error).message}`));
+          return effective;
+        },
+      },
+    },
+  };
+  return schema as unknown as Partial<ServiceSchema> & { name: string };
+}

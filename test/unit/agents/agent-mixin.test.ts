@@ -1,0 +1,141 @@
+import { ServiceBroker } from 'moleculer';
+import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
+import { toProbabilities } from '../../../lib/agents/opinion';
+import { applyParams, ParamSchema } from '../../../lib/agents/params';
+import { AgentStatus, createAgentMixin } from '../../../mixins/agent.mixin';
+import { createBroker } from '../../../runner';
+import type { Opinion, OpinionQuery } from '../../../types/agents';
+import type { Candle } from '../../../types/market';
+import { testConfig } from '../../helpers/infra';
+
+type Mode = 'ok' | 'bad-sum' | 'bad-signal' | 'throw';
+interface P {
+  mode: number;
+}
+const SCHEMA: ParamSchema<P> = { mode: { type: 'number', min: 0, max: 3, integer: true, doc: 'behaviour' } };
+const MODES: Mode[] = ['ok', 'bad-sum', 'bad-signal', 'throw'];
+
+/** An agent whose last close decides its signal, with switchable misbehaviour. */
+class ProbeAgent implements Agent {
+  readonly id = 'probe';
+  readonly group = 'research' as const;
+  readonly scope: 'market' | 'tenant' = 'market';
+  readonly events = ['candle.closed'] as const;
+  closes = new Map<string, Candle>();
+  params: P = { mode: 0 };
+  update(e: AgentEvent): void {
+    if (e.type === 'candle.closed') this.closes.set(`${e.candle.symbol}|${e.candle.tf}`, e.candle);
+  }
+  opine(q: OpinionQuery): OpinionDraft {
+    const c = this.closes.get(`${q.symbol}|${q.tf}`);
+    const mode = MODES[this.params.mode];
+    if (mode === 'throw') throw new Error('division by zero in probe');
+    const signal = c ? Math.tanh((c.c - c.o) / c.o / 0.001) : 0;
+    const p = toProbabilities(signal, 0.8);
+    if (mode === 'bad-sum') p.buy += 0.1;
+    return { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, signal: mode === 'bad-signal' ? 1.5 : signal, p, confidence: 0.8, rationale: c ? `last bar ${c.o}→${c.c}` : 'no bars', asOf: q.asOf ?? (c ? c.t + 60_000 : 0) };
+  }
+  configure(patch: Record<string, unknown>): Record<string, unknown> {
+    this.params = applyParams(SCHEMA, this.params, patch);
+    return { ...this.params };
+  }
+  config(): Record<string, unknown> {
+    return { ...this.params };
+  }
+  snapshot(): Record<string, unknown> {
+    return { series: this.closes.size };
+  }
+}
+
+const bar = (o: number, c: number, t = 1_700_000_000_000): Candle => ({ symbol: 'EURUSD', tf: 'M1', t, o, h: Math.max(o, c), l: Math.min(o, c), c, v: 10, n: 10 });
+
+describe('agent mixin', () => {
+  let broker: ServiceBroker;
+  beforeAll(async () => {
+    broker = createBroker(testConfig(), { logger: false });
+    broker.createService({ name: 'agent.probe', mixins: [createAgentMixin(() => new ProbeAgent(), { warmupBars: 0 })] });
+    await broker.start();
+  });
+  afterAll(() => broker.stop());
+
+  const setMode = (mode: number) => broker.call('agent.probe.configure', { params: { mode } });
+
+  it('declares itself in the registry metadata', () => {
+    const svc = broker.registry.getServiceList({ onlyAvailable: true }).find((s) => s.name === 'agent.probe');
+    expect(svc?.metadata).toEqual({ agent: { id: 'probe', group: 'research', scope: 'market', events: ['candle.closed'] } });
+  });
+
+  it('feeds subscribed events to the agent and opines from them, stamping latency', async () => {
+    await broker.emit('candle.closed', bar(1.1, 1.1011));
+    await new Promise((r) => setImmediate(r));
+    const o = await broker.call<Opinion, object>('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' });
+    expect(o.signal).toBeGreaterThan(0.5);
+    expect(o.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(o.latencyMs).toBeLessThan(50);
+    expect(o.p.buy + o.p.hold + o.p.sell).toBeCloseTo(1, 12);
+  });
+
+  it('folds a candle passed with the query in before opining', async () => {
+    const o = await broker.call<Opinion, object>('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1', candle: bar(1.1011, 1.0995, 1_700_000_060_000) });
+    expect(o.signal).toBeLessThan(-0.5);
+    expect(o.asOf).toBe(1_700_000_120_000);
+    await expect(broker.call('agent.probe.opine', { symbol: 'GBPUSD', tf: 'M1', candle: bar(1, 1) })).rejects.toMatchObject({ code: 422, type: 'BAD_CANDLE' });
+  });
+
+  it('validates its params', async () => {
+    await expect(broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M2' })).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(broker.call('agent.probe.configure', { params: { mode: 9 } })).rejects.toMatchObject({ code: 422, type: 'BAD_CONFIG' });
+    await expect(broker.call('agent.probe.configure', { params: { speed: 1 } })).rejects.toMatchObject({ code: 422, type: 'BAD_CONFIG' });
+  });
+
+  it('rejects probabilities that do not sum to 1 and a signal out of range, counting them as invalid', async () => {
+    await setMode(1);
+    await expect(broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' })).rejects.toMatchObject({ code: 500, type: 'AGENT_INVALID_OUTPUT', message: expect.stringMatching(/probabilities sum to 1.1/) });
+    await setMode(2);
+    await expect(broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' })).rejects.toMatchObject({ type: 'AGENT_INVALID_OUTPUT', message: expect.stringMatching(/signal 1.5 outside/) });
+    const s = await broker.call<AgentStatus, object>('agent.probe.status', {});
+    expect(s.errors.invalid).toBe(2);
+    expect(s.lastError?.message).toMatch(/invalid output: signal 1.5/);
+  });
+
+  it('turns an exception into an error reply and keeps serving', async () => {
+    await setMode(3);
+    await expect(broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' })).rejects.toMatchObject({ code: 500, type: 'AGENT_FAILED', message: expect.stringMatching(/division by zero/) });
+    await setMode(0);
+    const o = await broker.call<Opinion, object>('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' });
+    expect(o.agent).toBe('probe');
+    const s = await broker.call<AgentStatus, object>('agent.probe.status', {});
+    expect(s.errors.exception).toBe(1);
+    expect(s.opinions).toBeGreaterThanOrEqual(3);
+    expect(s.latencyMs.p50).not.toBeNull();
+    expect(s.latencyMs.p99).toBeGreaterThanOrEqual(s.latencyMs.p50!);
+    expect(s.lastOpinion?.agent).toBe('probe');
+    expect(s.state).toEqual({ series: 1 });
+    expect(s.config).toEqual({ mode: 0 });
+  });
+
+  it('ignores a malformed event payload without crashing', async () => {
+    await broker.emit('candle.closed', { nonsense: true });
+    await new Promise((r) => setImmediate(r));
+    const s = await broker.call<AgentStatus, object>('agent.probe.status', {});
+    expect(s.errors.update).toBe(1);
+  });
+});
+
+describe('agent mixin, tenant scope', () => {
+  it('requires a tenant for tenant-scoped agents', async () => {
+    class T extends ProbeAgent {
+      override readonly scope = 'tenant' as const;
+    }
+    const broker = createBroker(testConfig(), { logger: false });
+    broker.createService({ name: 'agent.probe', mixins: [createAgentMixin(() => new T(), { warmupBars: 0 })] });
+    await broker.start();
+    try {
+      await expect(broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' })).rejects.toMatchObject({ code: 422, type: 'TENANT_REQUIRED' });
+      const o = await broker.call<Opinion, object>('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' }, { meta: { tenantId: 't1' } });
+      expect(o.agent).toBe('probe');
+    } finally {
+      await broker.stop();
+    }
+  });
+});
