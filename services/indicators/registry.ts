@@ -16,7 +16,9 @@
  * - An instance whose update throws (bad input) is dropped and the error kept
  *   for `errors`; the next request warms it up again.
  */
+import { DomainError } from '../../lib/errors';
 import { cloneIndicator } from '../../lib/indicators/clone';
+import { createIndicator } from '../../lib/indicators/spec';
 import type { AnyIndicator, Bar, Output } from '../../lib/indicators/types';
 import type { Timeframe } from '../../types/market';
 
@@ -120,6 +122,65 @@ export interface IndicatorRow {
   values: Record<string, Output | null>;
   /** Present (true) only on the still-forming bar. */
   forming?: true;
+}
+
+/**
+ * Indicators of a comma-separated set, one per distinct id, in order. A bad
+ * spec (unknown name, period ≤ 0, malformed) is a 422 naming it.
+ */
+export function parseSet(list: string): AnyIndicator[] {
+  const specs = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (specs.length === 0) throw new DomainError('BAD_SET', 'set lists no indicator (e.g. set=rsi:14,macd:12:26:9)', 422, { set: list });
+  if (specs.length > MAX_SET) throw new DomainError('BAD_SET', `set lists ${specs.length} indicators; at most ${MAX_SET} per request`, 422, { set: list });
+  const out: AnyIndicator[] = [];
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    let ind: AnyIndicator;
+    try {
+      ind = createIndicator(spec);
+    } catch (e) {
+      if (e instanceof DomainError) throw new DomainError(e.code, e.message, 422, { ...(e.data as object), spec });
+      throw e;
+    }
+    if (!seen.has(ind.id)) {
+      seen.add(ind.id);
+      out.push(ind);
+    }
+  }
+  return out;
+}
+
+/** A bar as market-data's candle list gives it. */
+export interface PagedBar extends LiveBar {
+  v: number;
+  closed: boolean;
+}
+
+/**
+ * The newest `bars` closed bars, oldest first, from a source answering the
+ * newest `limit` bars before `to` (exclusive; none = up to now), oldest first,
+ * the forming bar included (market-data.candles). Pages backwards in pages of
+ * at most `pageSize` until it has enough or the history ends.
+ */
+export async function newestClosedBars(page: (limit: number, to?: number) => Promise<PagedBar[]>, bars: number, pageSize: number): Promise<LiveBar[]> {
+  const pages: LiveBar[][] = [];
+  let have = 0;
+  let to: number | undefined;
+  while (have < bars) {
+    // +1: the newest page may end with the forming bar.
+    const limit = Math.min(pageSize, bars - have + 1);
+    const items = await page(limit, to);
+    const closed = items.filter((c) => c.closed).map((c): LiveBar => ({ t: c.t, o: c.o, h: c.h, l: c.l, c: c.c, v: c.v }));
+    pages.unshift(closed);
+    have += closed.length;
+    if (items.length < limit) break;
+    to = items[0].t;
+  }
+  const all = pages.flat();
+  return all.slice(Math.max(0, all.length - bars));
 }
 
 const groupKey = (symbol: string, tf: Timeframe) => `${symbol}|${tf}`;

@@ -7,7 +7,7 @@
  */
 import { createIndicator, Rsi } from '../../../lib/indicators';
 import type { AnyIndicator, Output } from '../../../lib/indicators/types';
-import { DEFAULT_LIMIT, IndicatorRegistry, LiveBar, MAX_SET, RegistryOptions } from '../../../services/indicators/registry';
+import { DEFAULT_LIMIT, IndicatorRegistry, LiveBar, MAX_SET, newestClosedBars, PagedBar, parseSet, RegistryOptions } from '../../../services/indicators/registry';
 import type { Timeframe } from '../../../types/market';
 import { barsOf, loadData } from './helpers';
 
@@ -207,5 +207,56 @@ describe('IndicatorRegistry', () => {
     // a forming bar not newer than the last closed one adds nothing
     expect(reg.rows(live, 5, ALL[500])).toEqual(after);
     expect(reg.rows(live, 1, ALL[501]).map((r) => [r.t, r.forming])).toEqual([[ALL[501].t, true]]);
+  });
+});
+
+describe('newestClosedBars', () => {
+  // 250 closed bars and a forming one; the pager answers like market-data.candles (newest `limit` before `to`, oldest first).
+  const stored: PagedBar[] = [...ALL.slice(0, 250).map((b) => ({ ...b, v: 0, closed: true })), { ...ALL[250], v: 0, closed: false }];
+  const pager = (calls: [number, number | undefined][]) => async (limit: number, to?: number) => {
+    calls.push([limit, to]);
+    const below = stored.filter((b) => to === undefined || b.t < to);
+    return below.slice(Math.max(0, below.length - limit));
+  };
+  const plain = (bars: LiveBar[]) => bars.map((b) => b.t);
+
+  it('takes one page when it holds enough, dropping the forming bar', async () => {
+    const calls: [number, number | undefined][] = [];
+    expect(plain(await newestClosedBars(pager(calls), 40, 10_000))).toEqual(ALL.slice(210, 250).map((b) => b.t));
+    expect(calls).toEqual([[41, undefined]]);
+  });
+
+  it('pages backwards from the oldest bar of each page', async () => {
+    const calls: [number, number | undefined][] = [];
+    expect(plain(await newestClosedBars(pager(calls), 120, 50))).toEqual(ALL.slice(130, 250).map((b) => b.t));
+    expect(calls).toEqual([[50, undefined], [50, ALL[201].t], [22, ALL[151].t]]);
+  });
+
+  it('stops where the history ends', async () => {
+    const calls: [number, number | undefined][] = [];
+    expect(plain(await newestClosedBars(pager(calls), 1000, 100))).toEqual(ALL.slice(0, 250).map((b) => b.t));
+    expect(calls.at(-1)).toEqual([100, ALL[51].t]);
+  });
+});
+
+describe('parseSet', () => {
+  it('builds each distinct indicator once, in order', () => {
+    expect(parseSet(' rsi:14, macd:12:26:9,bbands:20:2,rsi ,sma:20').map((i) => i.id)).toEqual(['RSI_14', 'MACD_12_26_9', 'BBANDS_20_2', 'SMA_20']);
+  });
+  it.each([
+    ['foo:3', /unknown indicator "foo" in spec "foo:3"/],
+    ['rsi:14,rsi:0', /period must be an integer in \[2, 100000\], got 0 \(spec "rsi:0"\)/],
+    ['sma:-5', /spec "sma:-5"/],
+    ['ema:x', /must be an integer, got "x" \(spec "ema:x"\)/],
+    [' , ', /set lists no indicator/],
+    [Array.from({ length: MAX_SET + 1 }, (_, i) => `sma:${i + 1}`).join(','), /at most 20 per request/],
+  ])('%s is a 422 naming it', (set, msg) => {
+    let err: unknown;
+    try {
+      parseSet(set);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ status: 422, message: expect.stringMatching(msg) });
   });
 });
