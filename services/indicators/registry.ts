@@ -15,6 +15,9 @@
  *   are kept (least recently requested go first).
  * - An instance whose update throws (bad input) is dropped and the error kept
  *   for `errors`; the next request warms it up again.
+ *
+ * Also here: `parseSet` (a request's spec list → indicators, 422 naming a bad
+ * spec) and `newestClosedBars` (history paged backwards from market-data).
  */
 import { DomainError } from '../../lib/errors';
 import { cloneIndicator } from '../../lib/indicators/clone';
