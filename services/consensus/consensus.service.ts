@@ -258,6 +258,23 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       },
     },
 
+    /**
+     * Internal, for the learning agents: candle-triggered decisions of every
+     * tenant with their opinions, oldest first, after `afterAsOf` (keyset on
+     * as_of, id). One page per call.
+     */
+    history: {
+      visibility: 'public',
+      params: {
+        afterAsOf: { type: 'number', integer: true, optional: true },
+        afterId: { type: 'string', max: 64, optional: true },
+        limit: { type: 'number', integer: true, min: 1, max: 10_000, optional: true },
+      },
+      async handler(ctx: Context<{ afterAsOf?: number; afterId?: string; limit?: number }>): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
+        return store.decisionHistory(this.db, { afterAsOf: ctx.params.afterAsOf ?? -1, afterId: ctx.params.afterId ?? null, limit: ctx.params.limit ?? 1000 });
+      },
+    },
+
     /** Internal: give a tenant a first watchlist when it has none (the demo tenant watches EURUSD M1). */
     watchlistSeed: {
       visibility: 'public',
@@ -305,8 +322,11 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         if (ctx.params.watchlist) await this.reloadWatchlists();
       },
     },
-    'agents.reliability.updated'(this: This) {
-      return this.reloadReliability();
+    /** From performance-analysis: the new Beta posteriors in the payload (applied at once), else reload them from Postgres. */
+    'agents.reliability.updated'(this: This, ctx: Context<{ reliabilities?: Record<string, { alpha: number; beta: number }> }>) {
+      const r = ctx.params?.reliabilities;
+      if (!r || typeof r !== 'object') return this.reloadReliability();
+      for (const [agent, v] of Object.entries(r)) if (v && v.alpha > 0 && v.beta > 0) this.reliabilities.set(agent, { alpha: v.alpha, beta: v.beta });
     },
     'consensus.model.updated'(this: This) {
       return this.reloadModel();
@@ -418,7 +438,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         if (this.observed.get(ok) !== candle.t) {
           this.observed.set(ok, candle.t);
           const sig: Record<string, number> = {};
-          for (const o of g.opinions) if (agents.find((a) => a.id === o.agent)?.scope === 'market') sig[o.agent] = o.signal;
+          for (const o of g.opinions) if (!o.advisory && agents.find((a) => a.id === o.agent)?.scope === 'market') sig[o.agent] = o.signal;
           if (Object.keys(sig).length > 1) this.correlation.observe(sig);
         }
       }
@@ -444,6 +464,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         opinions: g.opinions,
         abstained: g.abstained,
         vetoes: g.opinions.filter((o) => o.veto).map((o) => ({ agent: o.agent, reason: o.veto!.reason })),
+        advisories: store.advisoriesOf(g.opinions),
         latencyMs,
         traceId,
       };
