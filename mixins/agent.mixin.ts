@@ -52,6 +52,30 @@ export interface AgentDescriptor {
 export interface AgentMixinOptions {
   /** Bars fetched from `market-data.candles` the first time a (symbol, tf) shows up; 0 turns warm-up off. */
   warmupBars?: number;
+  /**
+   * Keep the agent's view of each tenant's book current: on `order.filled` and
+   * `position.changed` (and the first time a tenant is asked about), read
+   * `trading.book` and feed it as `positions.updated`.
+   */
+  portfolio?: boolean;
+}
+
+/** `trading.book` reply, the part agents use (types/trading.ts Book + exposure). */
+interface TradingBook {
+  account: { tenantId: string; peakEquity: number };
+  equity: number;
+  exposure: { symbol: string; netLots: number; notional: number }[];
+}
+
+/** A trading book as the snapshot agents read: signed notional per symbol. */
+export function snapshotFromBook(b: TradingBook, time: number): PortfolioSnapshot {
+  return {
+    tenantId: b.account.tenantId,
+    equity: b.equity,
+    peakEquity: b.account.peakEquity,
+    positions: b.exposure.filter((e) => e.netLots !== 0).map((e) => ({ symbol: e.symbol, notional: Math.sign(e.netLots) * Math.abs(e.notional) })),
+    time,
+  };
 }
 
 export interface OpineParams {
@@ -92,6 +116,7 @@ export interface AgentRuntime {
   lastError: AgentStatus['lastError'];
   lastOpinion: Opinion | null;
   warm: Map<string, Promise<void>>;
+  books: Map<string, Promise<void> | 'fresh'>;
 }
 
 type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void } };
@@ -200,7 +225,33 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     self.runtime.warm.set(key, p);
   }
 
+  /** Refresh one tenant's book from trading (at most one read in flight per tenant). */
+  function refreshBook(self: AgentThis, tenantId: string): void {
+    if (!opts.portfolio || !self.broker.registry.actions.isAvailable('trading.book')) return;
+    const cur = self.runtime.books.get(tenantId);
+    if (cur && cur !== 'fresh') return;
+    const p = self.broker
+      .call<TradingBook, { tenantId: string }>('trading.book', { tenantId })
+      .then((b) => feed(self, { type: 'positions.updated', snapshot: snapshotFromBook(b, Date.now()) }))
+      .catch((e: unknown) => self.logger.warn(`${name}: reading the book of ${tenantId} failed: ${(e as Error).message}`))
+      .finally(() => self.runtime.books.set(tenantId, 'fresh'));
+    self.runtime.books.set(tenantId, p);
+  }
+
   const events: Record<string, { group?: string; handler(ctx: Context<unknown>): void }> = {};
+  if (opts.portfolio) {
+    for (const ev of ['order.filled', 'position.changed']) {
+      events[ev] = {
+        handler(this: AgentThis, ctx: Context<unknown>) {
+          const t = isObj(ctx.params) ? ctx.params.tenantId : undefined;
+          if (typeof t === 'string') {
+            this.runtime.books.delete(t);
+            refreshBook(this, t);
+          }
+        },
+      };
+    }
+  }
   for (const type of descriptor.events) {
     events[type] = {
       handler(this: AgentThis, ctx: Context<unknown>) {
@@ -245,10 +296,11 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         lastError: null,
         lastOpinion: null,
         warm: new Map(),
+        books: new Map(),
       };
     },
     async stopped(this: AgentThis) {
-      await Promise.allSettled([...this.runtime.warm.values()]);
+      await Promise.allSettled([...this.runtime.warm.values(), ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,
     actions: {
@@ -273,6 +325,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
             throw new Errors.MoleculerClientError(`candle ${candle.symbol}/${candle.tf} does not match ${symbol}/${tf}`, 422, 'BAD_CANDLE');
           }
           warm(this, symbol, tf);
+          if (tenantId && descriptor.scope === 'tenant' && !r.books.has(tenantId)) refreshBook(this, tenantId);
           const t0 = performance.now();
           if (candle && descriptor.events.includes('candle.closed')) feed(this, { type: 'candle.closed', candle });
           let draft: OpinionDraft;

@@ -40,5 +40,7 @@ export interface PortfolioSnapshot {
   equity: number;
   /** Signed exposure per symbol in account currency (long > 0, short < 0). */
   positions: { symbol: string; notional: number }[];
+  /** Highest equity the account has seen (for drawdown), when the source knows it. */
+  peakEquity?: number;
   time: number;
 }
