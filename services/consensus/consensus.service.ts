@@ -41,6 +41,8 @@ interface TenantState {
 
 interface Vars {
   agentList: AgentInfo[] | null;
+  /** Every agent seen since start: one that disappears is recorded as abstained, not forgotten. */
+  knownAgents: Map<string, AgentInfo>;
   tenantCache: Map<string, Promise<TenantState>>;
   tierCache: Map<string, Tier>;
   reliabilities: Map<string, { alpha: number; beta: number }>;
@@ -142,22 +144,26 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       async handler(ctx: Context<object, Partial<TenantMeta>>) {
         const tenantId = tenantOf(ctx);
         const st = await this.tenantState(tenantId);
+        const live = new Set(this.agents().map((a) => a.id));
         const items = await Promise.all(
-          this.agents().map(async (a) => {
+          [...this.knownAgents.values()].sort((a, b) => a.id.localeCompare(b.id)).map(async (a) => {
             let status: AgentStatus | null = null;
             let error: string | undefined;
-            try {
-              status = await ctx.call<AgentStatus, object>(`${AGENT_SERVICE_PREFIX}${a.id}.status`, {}, { timeout: 1000 });
-            } catch (e) {
-              error = (e as Error).message;
-            }
+            if (!live.has(a.id)) error = 'unavailable: no node runs it now';
+            else
+              try {
+                status = await ctx.call<AgentStatus, object>(`${AGENT_SERVICE_PREFIX}${a.id}.status`, {}, { timeout: 1000 });
+              } catch (e) {
+                error = (e as Error).message;
+              }
             const s = st.agents.get(a.id);
             const r = this.reliabilities.get(a.id) ?? { alpha: 1, beta: 1 };
             return {
               id: a.id,
               group: a.group,
               scope: a.scope,
-              nodes: a.nodes,
+              available: live.has(a.id),
+              nodes: live.has(a.id) ? a.nodes : [],
               enabled: s?.enabled ?? true,
               weight: s?.weight ?? 1,
               params: s?.params ?? {},
@@ -345,6 +351,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         else byId.set(d.id, { id: d.id, scope: d.scope, group: d.group, nodes: [s.nodeID as string], events: d.events ?? [] });
       }
       this.agentList = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+      for (const a of this.agentList) this.knownAgents.set(a.id, a);
       return this.agentList;
     },
 
@@ -414,6 +421,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       const t0 = performance.now();
       const st = await this.tenantState(tenantId);
       const agents = this.agents().filter((a) => st.agents.get(a.id)?.enabled !== false);
+      const gone = [...this.knownAgents.keys()].filter((id) => st.agents.get(id)?.enabled !== false && !agents.some((a) => a.id === id));
       const asOf = candle ? candle.t + TF_MS[tf] : undefined;
       const deadlineMs = config().consensusDeadlineMs;
       const callTimeout = Math.max(1000, 50 * deadlineMs);
@@ -462,7 +470,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         method: acting.method,
         fusions,
         opinions: g.opinions,
-        abstained: g.abstained,
+        abstained: [...g.abstained, ...gone.map((agent) => ({ agent, reason: 'unavailable: no node runs it now' }))],
         vetoes: g.opinions.filter((o) => o.veto).map((o) => ({ agent: o.agent, reason: o.veto!.reason })),
         advisories: store.advisoriesOf(g.opinions),
         latencyMs,
@@ -493,6 +501,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
 
   created() {
     this.agentList = null;
+    this.knownAgents = new Map();
     this.tenantCache = new Map();
     this.tierCache = new Map();
     this.reliabilities = new Map();
