@@ -116,7 +116,13 @@ describe('dashboard in Chromium', () => {
     }, expected.length);
     expect(await page.$eval('#chart', (el) => (el as HTMLElement).dataset.lastTime)).toBe(String(expected[expected.length - 1].t));
     expect(await page.$eval('button[data-tf="M5"]', (el) => el.classList.contains('on'))).toBe(true);
+    await page.waitForFunction(() => document.getElementById('chart')?.dataset.indicators === 'bb,ema,rsi,macd');
+    await page.click('button[data-ind="rsi"]');
+    await page.waitForFunction(() => document.getElementById('chart')?.dataset.indicators === 'bb,ema,macd');
+    expect(await page.$eval('button[data-ind="rsi"]', (el) => el.classList.contains('on'))).toBe(false);
     await shot('market-m5');
+    await page.click('button[data-ind="rsi"]');
+    await page.waitForFunction(() => document.getElementById('chart')?.dataset.indicators === 'bb,ema,rsi,macd');
     await page.click('button[data-tf="M1"]');
     await page.waitForFunction(() => document.getElementById('chart')?.dataset.tf === 'M1');
   }, 30_000);
@@ -185,6 +191,22 @@ describe('dashboard in Chromium', () => {
     await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.bars) > 0);
     await shot('market-mobile');
     await page.setViewportSize({ width: 1280, height: 900 });
+  }, 30_000);
+
+  it('signs in from the link plan2 start prints (#key=…) and drops the key from the address', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    p.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console.error (link sign-in): ${m.text()}`);
+    });
+    await p.goto(`${base}/#key=${encodeURIComponent(key)}`);
+    await p.waitForFunction(() => Number(document.getElementById('chart')?.dataset.bars) > 0);
+    expect(new URL(p.url()).hash).toBe('#/market');
+    expect(await p.evaluate(() => localStorage.getItem('plan2.key'))).toBe(key);
+    await p.click('#signout');
+    await p.waitForSelector('#api-key');
+    expect(await p.evaluate(() => localStorage.getItem('plan2.key'))).toBeNull();
+    await ctx.close();
   }, 30_000);
 
   it('logged nothing on the console', () => {

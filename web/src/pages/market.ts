@@ -43,6 +43,8 @@ interface ChartParts {
   ema: ISeriesApi<'Line'> | null;
   rsi: ISeriesApi<'Line'> | null;
   macd: { hist: ISeriesApi<'Histogram'>; macd: ISeriesApi<'Line'>; signal: ISeriesApi<'Line'> } | null;
+  /** Indicator series created (they follow the first drawing of the candles). */
+  indicators: boolean;
 }
 
 const sec = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
@@ -111,22 +113,30 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
       wickDownColor: DOWN,
       priceFormat: { type: 'price', precision: digits, minMove },
     });
+    parts = { chart, candles, markers: createSeriesMarkers(candles, []), bb: null, ema: null, rsi: null, macd: null, indicators: false };
+    requestAnimationFrame(() => requestAnimationFrame(() => parts?.chart === chart && chart.applyOptions({ autoSize: true })));
+  };
+
+  /** The overlay and pane series the preferences ask for (added once the candles are on screen). */
+  const addIndicators = () => {
+    if (!parts || parts.indicators) return;
+    const { chart } = parts;
+    const minMove = Math.pow(10, -digits);
     const thin = { lineWidth: 1 as const, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false, priceFormat: { type: 'price' as const, precision: digits, minMove } };
     const ind = prefs.indicators;
-    const bb = ind.bb ? ['#8b949e', '#58a6ff', '#8b949e'].map((color) => chart.addSeries(LineSeries, { ...thin, color })) : null;
-    const ema = ind.ema ? chart.addSeries(LineSeries, { ...thin, color: '#f0b429', lineWidth: 2 }) : null;
+    parts.bb = ind.bb ? ['#8b949e', '#58a6ff', '#8b949e'].map((color) => chart.addSeries(LineSeries, { ...thin, color })) : null;
+    parts.ema = ind.ema ? chart.addSeries(LineSeries, { ...thin, color: '#f0b429', lineWidth: 2 }) : null;
     let pane = 1;
-    let rsi: ISeriesApi<'Line'> | null = null;
     if (ind.rsi) {
-      rsi = chart.addSeries(LineSeries, { ...thin, color: '#d2a8ff', priceFormat: { type: 'price', precision: 1, minMove: 0.1 }, lastValueVisible: true }, pane++);
+      const rsi = chart.addSeries(LineSeries, { ...thin, color: '#d2a8ff', priceFormat: { type: 'price', precision: 1, minMove: 0.1 }, lastValueVisible: true }, pane++);
       rsi.createPriceLine({ price: 70, color: '#6e7681', lineWidth: 1, lineStyle: 2, axisLabelVisible: false, title: '' });
       rsi.createPriceLine({ price: 30, color: '#6e7681', lineWidth: 1, lineStyle: 2, axisLabelVisible: false, title: '' });
+      parts.rsi = rsi;
     }
-    let macd: ChartParts['macd'] = null;
     if (ind.macd) {
       const p = pane++;
       const fmt = { type: 'price' as const, precision: digits + 1, minMove: minMove / 10 };
-      macd = {
+      parts.macd = {
         hist: chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false, priceFormat: fmt }, p),
         macd: chart.addSeries(LineSeries, { ...thin, color: '#58a6ff', priceFormat: fmt }, p),
         signal: chart.addSeries(LineSeries, { ...thin, color: '#f78166', priceFormat: fmt }, p),
@@ -135,12 +145,13 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     const panes = chart.panes();
     panes[0]?.setStretchFactor(3);
     for (let i = 1; i < panes.length; i++) panes[i].setStretchFactor(1);
-    parts = { chart, candles, markers: createSeriesMarkers(candles, []), bb, ema, rsi, macd };
-    requestAnimationFrame(() => requestAnimationFrame(() => parts?.chart === chart && chart.applyOptions({ autoSize: true })));
+    parts.indicators = true;
+    setIndicators();
+    chartEl.dataset.indicators = (Object.keys(ind) as IndicatorName[]).filter((k) => ind[k]).join(',');
   };
 
   const setIndicators = () => {
-    if (!parts) return;
+    if (!parts || !parts.indicators) return;
     const o = computeOverlays(bars.map((b) => b.c));
     if (parts.bb) {
       parts.bb[0].setData(lineData(bars, o.bb.upper));
@@ -190,20 +201,25 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
   const refreshInfo = perFrame(describe);
 
   /**
-   * The first frame with candles on screen (the load-to-chart measure): the chart
-   * draws in the animation frame its setData requested; this callback, requested
-   * after it, runs once that drawing is done (or a later frame, if the chart
-   * had no size yet).
+   * Calls `then` once the candles are on screen, marking the first time
+   * (`plan2:chart-rendered`, the load-to-chart measure). The chart draws in the
+   * animation frame its setData requested; a task queued from a later-registered
+   * frame callback runs after that frame is painted. Until the chart has a size,
+   * it waits another frame.
    */
-  const markRendered = () => {
-    if (document.documentElement.dataset.chartRendered) return;
-    requestAnimationFrame(() => {
-      if (document.documentElement.dataset.chartRendered || disposed) return;
-      const canvas = chartEl.querySelector('canvas');
-      if (!canvas || canvas.width === 0) return markRendered();
-      const m = performance.mark('plan2:chart-rendered');
-      document.documentElement.dataset.chartRendered = String(m.startTime);
-    });
+  const whenDrawn = (then: () => void) => {
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (disposed) return;
+        const canvas = chartEl.querySelector('canvas');
+        if (!canvas || canvas.width === 0) return whenDrawn(then);
+        if (bars.length > 0 && !document.documentElement.dataset.chartRendered) {
+          const m = performance.mark('plan2:chart-rendered');
+          document.documentElement.dataset.chartRendered = String(m.startTime);
+        }
+        then();
+      }, 0),
+    );
   };
 
   const onTicks = (data: unknown) => {
@@ -313,15 +329,14 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
       }
     }
     if (seq !== loadSeq || disposed) return;
-    performance.mark('plan2:candles-received');
     bars = items.map((c) => ({ t: c.t, o: c.o, h: c.h, l: c.l, c: c.c }));
     if (!parts || changedSymbol) build();
     parts!.candles.setData(bars.map(toCandle));
     setIndicators();
-    performance.mark('plan2:chart-data-set');
     parts!.chart.timeScale().setVisibleLogicalRange({ from: Math.max(0, bars.length - 150), to: bars.length + 4 });
     describe();
-    if (bars.length > 0) markRendered();
+    // Candles first; the indicator series (more panes, more layout) the frame after they show.
+    if (!parts!.indicators) whenDrawn(() => requestAnimationFrame(addIndicators));
     if (changedSymbol) mount(lastDecision);
     decisions = [];
     fills = [];
@@ -335,7 +350,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     refreshButtons();
     build();
     parts!.candles.setData(bars.map(toCandle));
-    setIndicators();
+    addIndicators();
     setMarkers();
   };
 
