@@ -101,6 +101,8 @@ export interface AgentRuntime {
   warm: Map<string, Promise<void>>;
   /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
   facts: Promise<void>;
+  /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
+  feed(ev: AgentEvent): void;
 }
 
 export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void; info(...a: unknown[]): void } };
@@ -296,6 +298,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         lastOpinion: null,
         warm: new Map(),
         facts: Promise.resolve(),
+        feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
     async stopped(this: AgentThis) {
