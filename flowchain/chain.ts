@@ -128,20 +128,47 @@ export interface CompiledChain {
   isBoundary(s: SpanRecord): boolean;
 }
 
+const MEMO_MAX = 10_000;
+
 export function compileChain(def: ChainDefinition): CompiledChain {
   const steps = def.steps.map((d, index) => ({ def: d, index, matches: compileAny(d.match) }));
+  // Spans of one operation match the same step: memoise by the fields matchers read (tags only when a matcher reads tags).
+  const readsTags = [...def.steps.flatMap((s) => s.match), ...(def.boundaries ?? [])].some((m) => m.tags !== undefined);
+  const memo = new Map<string, number>();
+  const bmemo = new Map<string, boolean>();
+  const keyOf = (s: SpanRecord): string | null =>
+    readsTags && s.tags ? null : `${s.kind}\u0000${s.service ?? ''}\u0000${s.op}\u0000${s.name}\u0000${s.action ?? ''}\u0000${s.event ?? ''}`;
   const anyEntry = def.steps.some((s) => s.entry);
   const entries = new Set(steps.filter((s) => (anyEntry ? s.def.entry : s.index === 0)).map((s) => s.index));
   const boundary = def.boundaries && def.boundaries.length > 0 ? compileAny(def.boundaries) : () => false;
+  const match = (s: SpanRecord): number => {
+    for (const st of steps) if (st.matches(s)) return st.index;
+    return -1;
+  };
   return {
     def,
     steps,
     stepOf(s) {
-      for (const st of steps) if (st.matches(s)) return st.index;
-      return -1;
+      const k = keyOf(s);
+      if (k === null) return match(s);
+      let v = memo.get(k);
+      if (v === undefined) {
+        if (memo.size >= MEMO_MAX) memo.clear();
+        memo.set(k, (v = match(s)));
+      }
+      return v;
     },
     isEntry: (i) => entries.has(i),
-    isBoundary: boundary,
+    isBoundary(s) {
+      const k = keyOf(s);
+      if (k === null) return boundary(s);
+      let v = bmemo.get(k);
+      if (v === undefined) {
+        if (bmemo.size >= MEMO_MAX) bmemo.clear();
+        bmemo.set(k, (v = boundary(s)));
+      }
+      return v;
+    },
   };
 }
 

@@ -400,6 +400,7 @@ class Session {
   private suppressed = 0;
   // heartbeat
   private lastRecv = performance.now();
+  private chunkAt = performance.now();
   private hbTimer: NodeJS.Timeout | null = null;
   private helloTimer: NodeJS.Timeout | null = null;
   private pingId = 0;
@@ -439,6 +440,10 @@ class Session {
 
   push(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    // one clock read per chunk, not per line: liveness and batch arrival times
+    const now = performance.now();
+    this.lastRecv = now;
+    this.chunkAt = now;
     this.reader.push(chunk);
   }
 
@@ -448,7 +453,6 @@ class Session {
   }
 
   private onLine(line: string): void {
-    this.lastRecv = performance.now();
     if (this.state === 'auth') {
       this.queued.push(line);
       return;
@@ -664,7 +668,7 @@ class Session {
       this.hold(m);
       return;
     }
-    this.enqueue(m, known.canonical, this.offsetMs, performance.now());
+    this.enqueue(m, known.canonical, this.offsetMs, this.chunkAt);
   }
 
   private enqueue(m: TickMsg, canonical: string, offsetMs: number, recvAt: number): void {
@@ -678,7 +682,6 @@ class Session {
     this.batch.push(tick);
     const prev = this.batchMax.get(canonical);
     if (prev === undefined || t > prev) this.batchMax.set(canonical, t);
-    this.lastTickAt = Date.now();
     if (this.batch.length >= this.gw.opts.batchMax) this.flush();
     else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.flush(), this.gw.opts.flushMs);
   }
@@ -686,7 +689,7 @@ class Session {
   private hold(m: TickMsg): void {
     this.stats.held++;
     this.gw.totals.held++;
-    this.held.push({ m, offsetMs: this.offsetMs, recvAt: performance.now() });
+    this.held.push({ m, offsetMs: this.offsetMs, recvAt: this.chunkAt });
     if (this.held.length - this.heldHead > this.gw.opts.maxHeld) {
       this.heldHead++;
       this.stats.heldDropped++;
@@ -724,6 +727,7 @@ class Session {
       this.flushTimer = null;
     }
     if (this.batch.length === 0) return;
+    this.lastTickAt = Date.now();
     const ticks = this.batch;
     const maxBySymbol = this.batchMax;
     const firstRecv = this.batchFirstRecv;
@@ -1206,10 +1210,13 @@ export class Mt5Gateway {
   registerSymbol(canonical: string, spec: SymbolSpec): void {
     const allowCrossed = spec.trade_exemode === 'exchange';
     const digits = Math.min(spec.digits, 10);
-    const key = `${digits}/${spec.point}/${allowCrossed}`;
+    const trading: Partial<SymbolSpecParams> = {};
+    for (const k of ['trade_contract_size', 'volume_min', 'volume_max', 'volume_step', 'trade_stops_level'] as const) if (typeof spec[k] === 'number') trading[k] = spec[k];
+    for (const k of ['currency_base', 'currency_profit'] as const) if (typeof spec[k] === 'string') trading[k] = spec[k];
+    const key = `${digits}/${spec.point}/${allowCrossed}/${JSON.stringify(trading)}`;
     if (this.registered.get(canonical) === key) return;
     this.registered.set(canonical, key);
-    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}) }).catch((e: unknown) => {
+    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}), ...trading }).catch((e: unknown) => {
       this.registered.delete(canonical);
       this.ports.log.warn(`mt5: registering ${canonical} with market-data failed: ${(e as Error).message}`);
     });

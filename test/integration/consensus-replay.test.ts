@@ -32,7 +32,8 @@ async function run(db: TestDatabase, tenant: string, after?: (p: Platform, made:
       await p.broker.emit('ticks.received', { symbol: 'EURUSD', ticks: batch });
       await p.broker.emit('candle.closed', m1[i]);
     }
-    await waitFor(() => made.length >= N, 60_000);
+    // earlier runs' tenants watch the same series in this database: count this run's tenant only
+    await waitFor(() => made.filter((d) => d.tenantId === tenant).length >= N, 60_000);
     if (after) await after(p, made);
   } finally {
     await p.stop();

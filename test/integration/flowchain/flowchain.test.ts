@@ -6,6 +6,7 @@
 import type { ServiceBroker } from 'moleculer';
 import { setConfig } from '../../../config';
 import FlowChainService from '../../../flowchain/flowchain.service';
+import { flowchainReplCommand } from '../../../flowchain/repl';
 import { applyRetention, saveExecutions } from '../../../flowchain/store';
 import { closeDb, getMigratedDb } from '../../../lib/storage/connect';
 import type { Db } from '../../../lib/storage/db';
@@ -208,6 +209,22 @@ describe('flowchain service on a real broker and PostgreSQL', () => {
     ]);
     await broker.call('flowchain.remove', { name: 'Orders' }, ADMIN);
     expect(await db.query(`SELECT name FROM flowchain_chains`)).toEqual([]);
+  });
+
+  it('prints a chain\u2019s step table from the REPL command', async () => {
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((s: string) => void lines.push(s));
+    try {
+      await flowchainReplCommand.action(broker, { chain: 'AI_Decision', options: { window: '10m' } });
+      await flowchainReplCommand.action(broker, { chain: 'AI_Decision', options: { tenant: 'beta' } });
+    } finally {
+      log.mockRestore();
+    }
+    expect(lines[0]).toMatch(/^AI_Decision — all tenants, last 10m: \d+ executions traced/);
+    expect(lines[0]).toMatch(/\nopine +\d+ +0\.0 % .* agent-slow\.opine \(/);
+    expect(lines[1]).toMatch(/^AI_Decision — tenant beta, last 1m: \d+ executions traced, 100\.0 % failed/);
+    expect(lines[1]).toMatch(/\nrisk +\d+ +100\.0 %/);
+    expect(flowchainReplCommand.command).toBe('flowchain <chain>');
   });
 
   it('deletes executions and statistics older than the retention', async () => {
