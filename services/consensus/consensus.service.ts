@@ -314,6 +314,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     'calendar.published'(this: This) {
       this.marketCache.invalidate(this.agents().filter((a) => a.events.includes('calendar.published')).map((a) => a.id));
     },
+    /** An agent whose view changed between candles (system-health on a status change): its shared opinions are stale. */
+    'agents.opinion.invalidated'(this: This, ctx: Context<{ agent?: string }>) {
+      if (typeof ctx.params?.agent === 'string') this.marketCache.invalidate([ctx.params.agent]);
+    },
     '$services.changed'(this: This) {
       this.agentList = null;
     },

@@ -296,6 +296,19 @@ export class SystemHealthAgent implements Agent {
     };
   }
 
+  /**
+   * What a shared opinion depends on: which checks veto or warn, per symbol
+   * seen. When it changes between two samples the service tells consensus to
+   * stop reusing this candle's opinion.
+   */
+  statusKey(): string {
+    const s = this.samples[this.samples.length - 1];
+    const symbols = Object.keys(s?.feed ?? {}).sort();
+    const parts = symbols.map((sym) => sym + ':' + this.checks(sym, 'M1').filter((c) => c.level !== 'ok' && c.name !== 'data_gap').map((c) => c.name + c.level).join(','));
+    parts.push(this.checks('', 'M1').filter((c) => c.level !== 'ok' && c.name !== 'stale_data' && c.name !== 'data_gap').map((c) => c.name + c.level).join(','));
+    return parts.join('|');
+  }
+
   opine(q: OpinionQuery): OpinionDraft {
     const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf: q.asOf ?? this.samples[this.samples.length - 1]?.at ?? 0 };
     if (this.samples.length === 0) return advisoryDraft(head, [{ code: 'no_health_sample', level: 'info', message: 'no health sample taken yet' }], 'System health: not measured yet (the first sample is taken a second after start).');

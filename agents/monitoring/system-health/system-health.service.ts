@@ -4,7 +4,9 @@
  * and node availability, and when each symbol's last tick reached the platform
  * (its own `ticks.received` subscription and `market-data.status`) — and feeds
  * the samples to the agent, which vetoes trading while the system or its data
- * is degraded (see system-health.agent.ts). REST `GET /system/health?symbol&tf`.
+ * is degraded (see system-health.agent.ts). When what vetoes changes it
+ * broadcasts `agents.opinion.invalidated` so consensus stops sharing the
+ * candle's earlier opinion. REST `GET /system/health?symbol&tf`.
  */
 import { monitorEventLoopDelay, IntervalHistogram } from 'node:perf_hooks';
 import type { Context, ServiceSchema, ServiceSettingSchema } from 'moleculer';
@@ -80,6 +82,14 @@ async function takeSample(self: This): Promise<HealthSample> {
   return { at: Date.now(), node: self.broker.nodeID, eventLoop, memory: { rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20 }, db, transporter, feed };
 }
 
+/** Feed a sample; when what vetoes or warns changed, consensus must not reuse this candle's shared opinion. */
+async function record(self: This, s: HealthSample): Promise<void> {
+  const agent = agentOf<SystemHealthAgent>(self);
+  const before = agent.statusKey();
+  agent.sample(s);
+  if (agent.statusKey() !== before) await self.broker.broadcast('agents.opinion.invalidated', { agent: agent.id });
+}
+
 const SystemHealthService: ServiceSchema<ServiceSettingSchema, object, This> = {
   name: 'agent.system-health',
   mixins: [createDbMixin(), createAgentMixin(() => new SystemHealthAgent(), { warmupBars: 0 })],
@@ -97,7 +107,7 @@ const SystemHealthService: ServiceSchema<ServiceSettingSchema, object, This> = {
     sample: {
       params: {},
       async handler(this: This): Promise<HealthReport> {
-        agentOf<SystemHealthAgent>(this).sample(await takeSample(this));
+        await record(this, await takeSample(this));
         return agentOf<SystemHealthAgent>(this).report();
       },
     },
@@ -135,7 +145,7 @@ const SystemHealthService: ServiceSchema<ServiceSettingSchema, object, This> = {
     this.timer = setInterval(() => {
       if (this.sampling) return; // the previous sample is still waiting on a round trip
       this.sampling = takeSample(this)
-        .then((s) => agentOf<SystemHealthAgent>(this).sample(s))
+        .then((s) => record(this, s))
         .catch((e: unknown) => this.logger.warn(`system-health: sample failed: ${(e as Error).message}`))
         .finally(() => {
           this.sampling = null;
