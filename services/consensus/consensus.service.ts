@@ -472,6 +472,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         advisories: store.advisoriesOf(g.opinions),
         latencyMs,
         traceId,
+        madeAt: Date.now(),
       };
     },
 

@@ -159,6 +159,7 @@ interface DecisionRow {
   vetoes: Decision['vetoes'];
   latency_ms: number;
   trace_id: string | null;
+  created_at?: Date | string;
 }
 
 /** The decision record's flat list of advisory notes, each with its agent. */
@@ -185,6 +186,7 @@ function fromRow(r: DecisionRow): StoredDecision {
     advisories: advisoriesOf(r.opinions),
     latencyMs: r.latency_ms,
     traceId: r.trace_id,
+    ...(r.created_at ? { madeAt: new Date(r.created_at).getTime() } : {}),
   };
 }
 

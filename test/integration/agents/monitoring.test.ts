@@ -26,7 +26,7 @@ async function replay(broker: ServiceBroker, from: number, to: number): Promise<
   }
 }
 
-describe('monitoring agents in the decision record (compliance, system-health) over REST and real PostgreSQL', () => {
+describe('monitoring agents in the decision record over REST and real PostgreSQL', () => {
   let tdb: TestDatabase;
   let p: Platform;
   let db: Db;
@@ -36,7 +36,7 @@ describe('monitoring agents in the decision record (compliance, system-health) o
 
   beforeAll(async () => {
     tdb = await createTestDatabase('monit');
-    const cfg = setConfig(testConfig({ DATABASE_URL: tdb.url, SERVICES: 'api,users,consensus,agents/research/market-analysis,agents/monitoring/compliance,agents/monitoring/system-health', CONSENSUS_DEADLINE_MS: '500' }));
+    const cfg = setConfig(testConfig({ DATABASE_URL: tdb.url, SERVICES: 'api,users,consensus,agents/research/market-analysis,agents/monitoring', CONSENSUS_DEADLINE_MS: '500' }));
     p = await startPlatform(cfg, { logger: false });
     base = `http://127.0.0.1:${(await p.broker.call<{ port: number }, object>('api.address', {})).port}`;
     db = await getMigratedDb(cfg);
@@ -63,7 +63,7 @@ describe('monitoring agents in the decision record (compliance, system-health) o
   it('a healthy system with fresh data and no rules: both monitors speak without a market view and do not veto', async () => {
     const d = await decide(a.key);
     const agents = d.opinions.map((o) => o.agent).sort();
-    expect(agents).toEqual(['compliance', 'market-analysis', 'system-health']);
+    expect(agents).toEqual(['business-intelligence', 'compliance', 'market-analysis', 'system-health', 'user-experience']);
     for (const o of d.opinions.filter((x) => x.group === 'monitoring')) expect(o).toMatchObject({ signal: 0, confidence: 0, advisory: expect.any(Array) });
     expect(d.vetoes).toEqual([]);
     const h = await http(base, 'GET', '/api/v1/system/health?symbol=EURUSD', { key: a.key });
@@ -103,6 +103,22 @@ describe('monitoring agents in the decision record (compliance, system-health) o
     expect(await audit('compliance.override_revoked')).toHaveLength(1);
     // a tenant cannot revoke another's override
     expect((await http(base, 'DELETE', `/api/v1/compliance/overrides/${ov.body.id}`, { key: b.key })).status).toBe(404);
+  });
+
+  it('user-experience and business-intelligence see each tenant’s own requests and decisions (real spans through the api)', async () => {
+    await waitFor(async () => (await http(base, 'GET', '/api/v1/experience', { key: a.key })).body.requests >= 5, 5000, 100);
+    const ux = await http(base, 'GET', '/api/v1/experience', { key: a.key });
+    expect(ux.body).toMatchObject({ tenantId: a.id, serverErrorRate: 0, clientErrorRate: expect.any(Number) });
+    expect(ux.body.p95Ms).toBeGreaterThan(0);
+    expect((await http(base, 'GET', `/api/v1/experience?tenantId=${b.id}`, { key: a.key })).status).toBe(403);
+    const usage = await http(base, 'GET', '/api/v1/business/usage', { key: a.key });
+    expect(usage.body).toMatchObject({ tenantId: a.id, tier: 'pro', ordersAllowed: 2000, symbols: ['EURUSD'] });
+    expect(usage.body.decisions).toBeGreaterThanOrEqual(4);
+    expect(usage.body.requests).toBeGreaterThanOrEqual(5);
+    expect((await http(base, 'GET', '/api/v1/business/metrics', { key: a.key })).status).toBe(403);
+    const d = await decide(a.key);
+    const bi = d.opinions.find((o) => o.agent === 'business-intelligence')!;
+    expect(bi.rationale).toMatch(/^Plan Pro, \d{4}-\d\d-\d\d: \d+ decisions, 0 of 2000 orders, 1 of 20 symbols/);
   });
 
   it('stale data vetoes every tenant’s decisions with the reason, until ticks flow again', async () => {
