@@ -126,6 +126,8 @@ export interface AgentRuntime {
   /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
   facts: Promise<void>;
   books: Map<string, Promise<void> | 'fresh'>;
+  /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
+  feed(ev: AgentEvent): void;
 }
 
 export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void; info(...a: unknown[]): void } };
@@ -348,6 +350,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         warm: new Map(),
         facts: Promise.resolve(),
         books: new Map(),
+        feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
     async stopped(this: AgentThis) {

@@ -286,7 +286,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     /**
      * Internal, for the learning agents: candle-triggered decisions of every
      * tenant with their opinions, oldest first, after `afterAsOf` (keyset on
-     * as_of, id). One page per call.
+     * as_of, id), or the newest `limit` of them (`newest`). One page per call.
      */
     history: {
       visibility: 'public',
@@ -294,9 +294,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         afterAsOf: { type: 'number', integer: true, optional: true },
         afterId: { type: 'string', max: 64, optional: true },
         limit: { type: 'number', integer: true, min: 1, max: 10_000, optional: true },
+        newest: { type: 'boolean', optional: true },
       },
-      async handler(ctx: Context<{ afterAsOf?: number; afterId?: string; limit?: number }>): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
-        return store.decisionHistory(this.db, { afterAsOf: ctx.params.afterAsOf ?? -1, afterId: ctx.params.afterId ?? null, limit: ctx.params.limit ?? 1000 });
+      async handler(ctx: Context<{ afterAsOf?: number; afterId?: string; limit?: number; newest?: boolean }>): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
+        return store.decisionHistory(this.db, { afterAsOf: ctx.params.afterAsOf ?? -1, afterId: ctx.params.afterId ?? null, limit: ctx.params.limit ?? 1000, newest: ctx.params.newest ?? false });
       },
     },
 
@@ -337,6 +338,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     },
     'calendar.published'(this: This) {
       this.marketCache.invalidate(this.agents().filter((a) => a.events.includes('calendar.published')).map((a) => a.id));
+    },
+    /** An agent whose view changed between candles (system-health on a status change): its shared opinions are stale. */
+    'agents.opinion.invalidated'(this: This, ctx: Context<{ agent?: string }>) {
+      if (typeof ctx.params?.agent === 'string') this.marketCache.invalidate([ctx.params.agent]);
     },
     '$services.changed'(this: This) {
       this.agentList = null;
@@ -501,6 +506,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         advisories: store.advisoriesOf(g.opinions),
         latencyMs,
         traceId: traceId ?? parent?.traceID ?? null,
+        madeAt: Date.now(),
       };
     },
 
