@@ -18,19 +18,24 @@
  *   DomainErrors (bad query, bad config) pass through as 4xx;
  * - `status` and `configure` (parameters, per tenant for tenant-scoped agents;
  *   broadcast to the other instances through `agents.configured`);
- * - warms a new (symbol, tf) up from `market-data.candles` when that action exists.
+ * - warms a new (symbol, tf) up from `market-data.candles` when that action exists;
+ * - publishes the facts an agent derives (`drainFacts`, e.g. `regime.changed`)
+ *   after each update, in order, through `opts.publish` when given (a service
+ *   that must persist before announcing) or else by emit/broadcast.
  *
  * Service name: `agent.<id>` (`agentServiceName`), actions `agent.<id>.opine|status|configure`.
  * Metadata `{agent: {id, group, scope, events}}` lets `consensus` find agents in the registry.
  */
 import { performance } from 'node:perf_hooks';
 import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
-import type { Agent, AgentEvent, AgentEventType, OpinionDraft } from '../lib/agents/agent';
+import type { Agent, AgentEvent, AgentEventType, AgentFact, OpinionDraft } from '../lib/agents/agent';
 import { LatencyWindow } from '../lib/agents/latency';
 import { checkOpinion } from '../lib/agents/opinion';
 import { DomainError } from '../lib/errors';
-import type { AgentGroup, Opinion, OpinionQuery } from '../types/agents';
-import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../types/events';
+import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../types/agents';
+import type { CalendarEvent, NewsItem, NotificationSent, PortfolioSnapshot, RegimeChange } from '../types/events';
+import type { SpanBatch } from '../types/flowchain';
+import type { Order } from '../types/trading';
 import { Candle, Tick, TIMEFRAMES, Timeframe } from '../types/market';
 import type { TenantMeta } from '../types/meta';
 
@@ -52,6 +57,32 @@ export interface AgentDescriptor {
 export interface AgentMixinOptions {
   /** Bars fetched from `market-data.candles` the first time a (symbol, tf) shows up; 0 turns warm-up off. */
   warmupBars?: number;
+  /** Publishes one derived fact (default: broadcast or emit it). Called in order; a rejection is logged. */
+  publish?: (this: AgentThis, fact: AgentFact) => Promise<void>;
+  /**
+   * Keep the agent's view of each tenant's book current: on `order.filled` and
+   * `position.changed` (and the first time a tenant is asked about), read
+   * `trading.book` and feed it as `positions.updated`.
+   */
+  portfolio?: boolean;
+}
+
+/** `trading.book` reply, the part agents use (types/trading.ts Book + exposure). */
+interface TradingBook {
+  account: { tenantId: string; peakEquity: number };
+  equity: number;
+  exposure: { symbol: string; netLots: number; notional: number }[];
+}
+
+/** A trading book as the snapshot agents read: signed notional per symbol. */
+export function snapshotFromBook(b: TradingBook, time: number): PortfolioSnapshot {
+  return {
+    tenantId: b.account.tenantId,
+    equity: b.equity,
+    peakEquity: b.account.peakEquity,
+    positions: b.exposure.filter((e) => e.netLots !== 0).map((e) => ({ symbol: e.symbol, notional: Math.sign(e.netLots) * Math.abs(e.notional) })),
+    time,
+  };
 }
 
 export interface OpineParams {
@@ -92,9 +123,19 @@ export interface AgentRuntime {
   lastError: AgentStatus['lastError'];
   lastOpinion: Opinion | null;
   warm: Map<string, Promise<void>>;
+  /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
+  facts: Promise<void>;
+  books: Map<string, Promise<void> | 'fresh'>;
+  /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
+  feed(ev: AgentEvent): void;
 }
 
-type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void } };
+export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void; info(...a: unknown[]): void } };
+
+/** The agent a service built with `createAgentMixin` runs (for services that feed it samples or read its reports). */
+export function agentOf<T extends Agent>(svc: unknown): T {
+  return (svc as AgentThis).runtime.agent as T;
+}
 
 const candleProps = {
   type: 'object',
@@ -145,6 +186,30 @@ export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent
       if (!isObj(payload) || typeof payload.tenantId !== 'string' || !Array.isArray(payload.positions)) return null;
       return { type, snapshot: payload as unknown as PortfolioSnapshot };
     }
+    case 'decision.made': {
+      const d = isObj(payload) && isObj(payload.decision) ? payload.decision : payload;
+      if (!isObj(d) || typeof d.id !== 'string' || typeof d.tenantId !== 'string' || typeof d.symbol !== 'string' || typeof d.asOf !== 'number' || !Array.isArray(d.opinions)) return null;
+      return { type, decision: d as unknown as Decision };
+    }
+    case 'order.accepted':
+    case 'order.filled': {
+      if (!isObj(payload) || !isObj(payload.order) || typeof payload.order.id !== 'string' || typeof payload.order.tenantId !== 'string') return null;
+      const order = payload.order as unknown as Order;
+      if (type === 'order.accepted') return { type, order };
+      return isObj(payload.fill) ? { type, order, fill: payload.fill as unknown as import('../types/trading').Fill } : { type, order };
+    }
+    case 'regime.changed': {
+      if (!isObj(payload) || typeof payload.symbol !== 'string' || typeof payload.time !== 'number' || typeof payload.regime !== 'string' || !isObj(payload.p)) return null;
+      return { type, change: payload as unknown as RegimeChange };
+    }
+    case 'notification.sent': {
+      if (!isObj(payload) || typeof payload.tenantId !== 'string' || typeof payload.time !== 'number') return null;
+      return { type, notification: payload as unknown as NotificationSent };
+    }
+    case 'flowchain.spans': {
+      if (!isObj(payload) || !Array.isArray(payload.spans)) return null;
+      return { type, batch: payload as unknown as SpanBatch };
+    }
   }
 }
 
@@ -174,6 +239,18 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
       fail(self, `update(${ev.type}): ${(e as Error).message}`);
       self.logger.error(`${name}: update(${ev.type}) failed: ${(e as Error).message}`);
     }
+    if (self.runtime.agent.drainFacts) publishFacts(self);
+  }
+
+  /** Publish what the agent derived, in order; failures are logged (a fact is never retried blind). */
+  function publishFacts(self: AgentThis): void {
+    const facts = self.runtime.agent.drainFacts?.() ?? [];
+    for (const f of facts) {
+      const send = opts.publish
+        ? () => opts.publish!.call(self, f)
+        : () => (f.broadcast ? self.broker.broadcast(f.event, f.payload) : self.broker.emit(f.event, f.payload)).then(() => undefined);
+      self.runtime.facts = self.runtime.facts.then(send).catch((e: unknown) => self.logger.warn(`${name}: publishing ${f.event} failed: ${(e as Error).message}`));
+    }
   }
 
   /** Backfill a (symbol, tf) from market-data once; errors are logged (the agent just has less history). */
@@ -200,7 +277,33 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     self.runtime.warm.set(key, p);
   }
 
+  /** Refresh one tenant's book from trading (at most one read in flight per tenant). */
+  function refreshBook(self: AgentThis, tenantId: string): void {
+    if (!opts.portfolio || !self.broker.registry.actions.isAvailable('trading.book')) return;
+    const cur = self.runtime.books.get(tenantId);
+    if (cur && cur !== 'fresh') return;
+    const p = self.broker
+      .call<TradingBook, { tenantId: string }>('trading.book', { tenantId })
+      .then((b) => feed(self, { type: 'positions.updated', snapshot: snapshotFromBook(b, Date.now()) }))
+      .catch((e: unknown) => self.logger.warn(`${name}: reading the book of ${tenantId} failed: ${(e as Error).message}`))
+      .finally(() => self.runtime.books.set(tenantId, 'fresh'));
+    self.runtime.books.set(tenantId, p);
+  }
+
   const events: Record<string, { group?: string; handler(ctx: Context<unknown>): void }> = {};
+  if (opts.portfolio) {
+    for (const ev of ['order.filled', 'position.changed']) {
+      events[ev] = {
+        handler(this: AgentThis, ctx: Context<unknown>) {
+          const t = isObj(ctx.params) ? ctx.params.tenantId : undefined;
+          if (typeof t === 'string') {
+            this.runtime.books.delete(t);
+            refreshBook(this, t);
+          }
+        },
+      };
+    }
+  }
   for (const type of descriptor.events) {
     events[type] = {
       handler(this: AgentThis, ctx: Context<unknown>) {
@@ -245,10 +348,13 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         lastError: null,
         lastOpinion: null,
         warm: new Map(),
+        facts: Promise.resolve(),
+        books: new Map(),
+        feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
     async stopped(this: AgentThis) {
-      await Promise.allSettled([...this.runtime.warm.values()]);
+      await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,
     actions: {
@@ -273,6 +379,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
             throw new Errors.MoleculerClientError(`candle ${candle.symbol}/${candle.tf} does not match ${symbol}/${tf}`, 422, 'BAD_CANDLE');
           }
           warm(this, symbol, tf);
+          if (tenantId && descriptor.scope === 'tenant' && !r.books.has(tenantId)) refreshBook(this, tenantId);
           const t0 = performance.now();
           if (candle && descriptor.events.includes('candle.closed')) feed(this, { type: 'candle.closed', candle });
           let draft: OpinionDraft;

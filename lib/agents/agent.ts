@@ -6,9 +6,11 @@
  * class runs unchanged under the broker (through `createAgentMixin`) and inside
  * the backtester.
  */
-import type { AgentGroup, Opinion, OpinionQuery } from '../../types/agents';
-import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../../types/events';
+import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../../types/agents';
+import type { CalendarEvent, NewsItem, NotificationSent, PortfolioSnapshot, RegimeChange } from '../../types/events';
+import type { SpanBatch } from '../../types/flowchain';
 import type { Candle, Tick } from '../../types/market';
+import type { Fill, Order } from '../../types/trading';
 
 export type AgentScope = 'market' | 'tenant';
 
@@ -18,11 +20,42 @@ export type AgentEvent =
   | { type: 'ticks.received'; ticks: Tick[] }
   | { type: 'news.published'; item: NewsItem }
   | { type: 'calendar.published'; events: CalendarEvent[] }
-  | { type: 'positions.updated'; snapshot: PortfolioSnapshot };
+  | { type: 'positions.updated'; snapshot: PortfolioSnapshot }
+  | { type: 'decision.made'; decision: Decision }
+  | { type: 'order.accepted'; order: Order }
+  | { type: 'order.filled'; order: Order; fill?: Fill }
+  | { type: 'regime.changed'; change: RegimeChange }
+  | { type: 'notification.sent'; notification: NotificationSent }
+  | { type: 'flowchain.spans'; batch: SpanBatch };
 
 export type AgentEventType = AgentEvent['type'];
 
-export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated'];
+export const AGENT_EVENT_TYPES: readonly AgentEventType[] = [
+  'candle.closed',
+  'ticks.received',
+  'news.published',
+  'calendar.published',
+  'positions.updated',
+  'decision.made',
+  'order.accepted',
+  'order.filled',
+  'regime.changed',
+  'notification.sent',
+  'flowchain.spans',
+];
+
+/**
+ * A fact an agent derived from what it was fed (`regime.changed`,
+ * `agents.reliability.updated`), handed to the runtime to publish. Broadcast
+ * facts reach every instance of every listening service (state that each
+ * instance must hold, such as reliabilities); the others are emitted once per
+ * service group.
+ */
+export interface AgentFact {
+  event: string;
+  payload: unknown;
+  broadcast?: boolean;
+}
 
 /** An opinion before the runtime stamps its latency. */
 export type OpinionDraft = Omit<Opinion, 'latencyMs'>;
@@ -45,4 +78,6 @@ export interface Agent {
   config?(tenantId?: string): Record<string, unknown>;
   /** A small summary of the state for `status` (symbols tracked, bars held …). */
   snapshot?(): Record<string, unknown>;
+  /** Facts derived since the last call, oldest first; the runtime publishes them after each `update`. */
+  drainFacts?(): AgentFact[];
 }

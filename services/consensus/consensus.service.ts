@@ -41,6 +41,8 @@ interface TenantState {
 
 interface Vars {
   agentList: AgentInfo[] | null;
+  /** Every agent seen since start: one that disappears is recorded as abstained, not forgotten. */
+  knownAgents: Map<string, AgentInfo>;
   tenantCache: Map<string, Promise<TenantState>>;
   tierCache: Map<string, Tier>;
   reliabilities: Map<string, { alpha: number; beta: number }>;
@@ -161,22 +163,26 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       async handler(ctx: Context<object, Partial<TenantMeta>>) {
         const tenantId = tenantOf(ctx);
         const st = await this.tenantState(tenantId);
+        const live = new Set(this.agents().map((a) => a.id));
         const items = await Promise.all(
-          this.agents().map(async (a) => {
+          [...this.knownAgents.values()].sort((a, b) => a.id.localeCompare(b.id)).map(async (a) => {
             let status: AgentStatus | null = null;
             let error: string | undefined;
-            try {
-              status = await ctx.call<AgentStatus, object>(`${AGENT_SERVICE_PREFIX}${a.id}.status`, {}, { timeout: 1000 });
-            } catch (e) {
-              error = (e as Error).message;
-            }
+            if (!live.has(a.id)) error = 'unavailable: no node runs it now';
+            else
+              try {
+                status = await ctx.call<AgentStatus, object>(`${AGENT_SERVICE_PREFIX}${a.id}.status`, {}, { timeout: 1000 });
+              } catch (e) {
+                error = (e as Error).message;
+              }
             const s = st.agents.get(a.id);
             const r = this.reliabilities.get(a.id) ?? { alpha: 1, beta: 1 };
             return {
               id: a.id,
               group: a.group,
               scope: a.scope,
-              nodes: a.nodes,
+              available: live.has(a.id),
+              nodes: live.has(a.id) ? a.nodes : [],
               enabled: s?.enabled ?? true,
               weight: s?.weight ?? 1,
               params: s?.params ?? {},
@@ -277,6 +283,24 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       },
     },
 
+    /**
+     * Internal, for the learning agents: candle-triggered decisions of every
+     * tenant with their opinions, oldest first, after `afterAsOf` (keyset on
+     * as_of, id), or the newest `limit` of them (`newest`). One page per call.
+     */
+    history: {
+      visibility: 'public',
+      params: {
+        afterAsOf: { type: 'number', integer: true, optional: true },
+        afterId: { type: 'string', max: 64, optional: true },
+        limit: { type: 'number', integer: true, min: 1, max: 10_000, optional: true },
+        newest: { type: 'boolean', optional: true },
+      },
+      async handler(ctx: Context<{ afterAsOf?: number; afterId?: string; limit?: number; newest?: boolean }>): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
+        return store.decisionHistory(this.db, { afterAsOf: ctx.params.afterAsOf ?? -1, afterId: ctx.params.afterId ?? null, limit: ctx.params.limit ?? 1000, newest: ctx.params.newest ?? false });
+      },
+    },
+
     /** Internal: give a tenant a first watchlist when it has none (the demo tenant watches EURUSD M1). */
     watchlistSeed: {
       visibility: 'public',
@@ -315,6 +339,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     'calendar.published'(this: This) {
       this.marketCache.invalidate(this.agents().filter((a) => a.events.includes('calendar.published')).map((a) => a.id));
     },
+    /** An agent whose view changed between candles (system-health on a status change): its shared opinions are stale. */
+    'agents.opinion.invalidated'(this: This, ctx: Context<{ agent?: string }>) {
+      if (typeof ctx.params?.agent === 'string') this.marketCache.invalidate([ctx.params.agent]);
+    },
     '$services.changed'(this: This) {
       this.agentList = null;
     },
@@ -324,8 +352,11 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         if (ctx.params.watchlist) await this.reloadWatchlists();
       },
     },
-    'agents.reliability.updated'(this: This) {
-      return this.reloadReliability();
+    /** From performance-analysis: the new Beta posteriors in the payload (applied at once), else reload them from Postgres. */
+    'agents.reliability.updated'(this: This, ctx: Context<{ reliabilities?: Record<string, { alpha: number; beta: number }> }>) {
+      const r = ctx.params?.reliabilities;
+      if (!r || typeof r !== 'object') return this.reloadReliability();
+      for (const [agent, v] of Object.entries(r)) if (v && v.alpha > 0 && v.beta > 0) this.reliabilities.set(agent, { alpha: v.alpha, beta: v.beta });
     },
     'consensus.model.updated'(this: This) {
       return this.reloadModel();
@@ -344,6 +375,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         else byId.set(d.id, { id: d.id, scope: d.scope, group: d.group, nodes: [s.nodeID as string], events: d.events ?? [] });
       }
       this.agentList = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+      for (const a of this.agentList) this.knownAgents.set(a.id, a);
       return this.agentList;
     },
 
@@ -413,6 +445,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       const t0 = performance.now();
       const st = await this.tenantState(tenantId);
       const agents = this.agents().filter((a) => st.agents.get(a.id)?.enabled !== false);
+      const gone = [...this.knownAgents.keys()].filter((id) => st.agents.get(id)?.enabled !== false && !agents.some((a) => a.id === id));
       const asOf = candle ? candle.t + TF_MS[tf] : undefined;
       const deadlineMs = config().consensusDeadlineMs;
       const callTimeout = Math.max(1000, 50 * deadlineMs);
@@ -441,7 +474,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         if (this.observed.get(ok) !== candle.t) {
           this.observed.set(ok, candle.t);
           const sig: Record<string, number> = {};
-          for (const o of g.opinions) if (agents.find((a) => a.id === o.agent)?.scope === 'market') sig[o.agent] = o.signal;
+          for (const o of g.opinions) if (!o.advisory && agents.find((a) => a.id === o.agent)?.scope === 'market') sig[o.agent] = o.signal;
           if (Object.keys(sig).length > 1) this.correlation.observe(sig);
         }
       }
@@ -468,10 +501,12 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         method: acting.method,
         fusions,
         opinions: g.opinions,
-        abstained: g.abstained,
+        abstained: [...g.abstained, ...gone.map((agent) => ({ agent, reason: 'unavailable: no node runs it now' }))],
         vetoes: g.opinions.filter((o) => o.veto).map((o) => ({ agent: o.agent, reason: o.veto!.reason })),
+        advisories: store.advisoriesOf(g.opinions),
         latencyMs,
         traceId: traceId ?? parent?.traceID ?? null,
+        madeAt: Date.now(),
       };
     },
 
@@ -506,6 +541,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
 
   created() {
     this.agentList = null;
+    this.knownAgents = new Map();
     this.tenantCache = new Map();
     this.tierCache = new Map();
     this.reliabilities = new Map();

@@ -171,6 +171,11 @@ export class MarketData {
     this.writer.enqueueCandles(rows);
   }
 
+  /** The registered spec of a symbol, if the feed sent one. */
+  spec(symbol: string): SymbolSpec | undefined {
+    return this.specs.get(symbol);
+  }
+
   registerSymbol(spec: SymbolSpec): void {
     this.specs.set(spec.symbol, spec);
     this.pipeline.setSpec(spec);

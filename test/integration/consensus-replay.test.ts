@@ -15,7 +15,7 @@ const m1 = ticksToM1(ticks);
 const N = 150;
 
 async function run(db: TestDatabase, tenant: string, after?: (p: Platform, made: Decision[]) => Promise<void>): Promise<Decision[]> {
-  const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents', CONSENSUS_DEADLINE_MS: '1000' }));
+  const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents/research,agents/decision', CONSENSUS_DEADLINE_MS: '1000' }));
   const p = await startPlatform(cfg, { logger: false });
   const made: Decision[] = [];
   try {
@@ -32,7 +32,8 @@ async function run(db: TestDatabase, tenant: string, after?: (p: Platform, made:
       await p.broker.emit('ticks.received', { symbol: 'EURUSD', ticks: batch });
       await p.broker.emit('candle.closed', m1[i]);
     }
-    await waitFor(() => made.length >= N, 60_000);
+    // earlier runs' tenants watch the same series in this database: count this run's tenant only
+    await waitFor(() => made.filter((d) => d.tenantId === tenant).length >= N, 60_000);
     if (after) await after(p, made);
   } finally {
     await p.stop();

@@ -54,7 +54,7 @@ describe('consensus on real PostgreSQL with the eight agents', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('cons');
-    const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents', CONSENSUS_DEADLINE_MS: '250' }));
+    const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents/research,agents/decision', CONSENSUS_DEADLINE_MS: '250' }));
     p = await startPlatform(cfg, { logger: false });
     p.broker.createService({ name: 'decisions-probe', events: { 'decision.made'(ctx: { params: Decision }) { made.push(ctx.params); } } });
     await seedTenants(db.url, ['ta', 'tb']);
@@ -69,7 +69,7 @@ describe('consensus on real PostgreSQL with the eight agents', () => {
   it('runs the eight agents', async () => {
     const r = await p.broker.call<{ items: { id: string; status: unknown }[] }, object>('consensus.agentsList', {}, meta('ta'));
     const ids = r.items.map((a) => a.id);
-    for (const id of EIGHT.filter((x) => x !== 'technical-indicator')) expect(ids).toContain(id);
+    for (const id of EIGHT) expect(ids).toContain(id);
     expect(r.items.every((a) => a.status !== null)).toBe(true);
   });
 
@@ -80,7 +80,7 @@ describe('consensus on real PostgreSQL with the eight agents', () => {
     expect(mine).toHaveLength(120);
     expect(made.filter((d) => d.tenantId === 'tb')).toHaveLength(0);
     const last = mine[mine.length - 1];
-    expect(last.opinions.length + last.abstained.length).toBeGreaterThanOrEqual(7);
+    expect(last.opinions.map((o) => o.agent).sort()).toEqual(EIGHT);
     expect(last.abstained).toEqual([]);
     expect(last.fusions.map((f) => f.method)).toEqual(['weighted', 'bayesian', 'neural']);
     expect(last.fusions[2].fallback).toBe('bayesian');
@@ -112,7 +112,7 @@ describe('consensus on real PostgreSQL with the eight agents', () => {
   it('decides now on request and answers 404 with the known symbols or timeframes', async () => {
     const d = await p.broker.call<Decision, object>('consensus.decide', { symbol: 'EURUSD', tf: 'M1' }, meta('tb'));
     expect(d.tenantId).toBe('tb');
-    expect(d.opinions.length).toBeGreaterThanOrEqual(7);
+    expect(d.opinions).toHaveLength(8);
     await expect(p.broker.call('consensus.decide', { symbol: 'BTCXYZ', tf: 'M1' }, meta('tb'))).rejects.toMatchObject({ code: 404, data: { known: ['EURUSD'] } });
     await expect(p.broker.call('consensus.decide', { symbol: 'EURUSD', tf: 'M2' }, meta('tb'))).rejects.toMatchObject({ code: 404, data: { known: ['M1', 'M5', 'M15', 'H1', 'D1'] } });
     await expect(p.broker.call('consensus.decide', { symbol: 'EURUSD', tf: 'M1' })).rejects.toMatchObject({ code: 401 });
@@ -162,7 +162,7 @@ describe('consensus on real PostgreSQL with the eight agents', () => {
     const d = await p.broker.call<Decision, object>('consensus.decide', { symbol: 'EURUSD', tf: 'M1' }, meta('ta'));
     const wall = Date.now() - t0;
     expect(d.abstained).toEqual(expect.arrayContaining([{ agent: 'slow', reason: 'no answer within 250 ms' }, { agent: 'always-fails', reason: expect.stringMatching(/AGENT_FAILED: .*model file missing/) }]));
-    expect(d.opinions.length).toBeGreaterThanOrEqual(7);
+    expect(d.opinions).toHaveLength(8);
     expect(d.latencyMs).toBeLessThan(250 + 60);
     expect(wall).toBeLessThan(250 + 150);
   });

@@ -215,6 +215,20 @@ describe('trading service (real PostgreSQL)', () => {
     expect(acc[0].balance).toBeCloseTo(100_000 - 3 * 3.5 + (1.09998 - 1.10022) * 0.5 * 100_000, 6);
   });
 
+  it('a position changed behind the engine\'s back is detected by the fill statement, reloaded, and the fill retried once', async () => {
+    const a = await h.submit('t8', 'g1', buy(0.1));
+    const pos = ((await h.rec.wait('order.filled', (e) => (e.order as Order).id === a.order.id)) as { position: Position }).position;
+    await sql(db.url, 'UPDATE positions SET volume = 0.5, updated_at = updated_at + 1 WHERE id = $1', [pos.id]);
+    const b = await h.submit('t8', 'g2', buy(0.1));
+    const after = ((await h.rec.wait('order.filled', (e) => (e.order as Order).id === b.order.id)) as { position: Position }).position;
+    expect(after).toMatchObject({ id: pos.id, volume: 0.6 });
+    expect(await sql(db.url, `SELECT volume FROM positions WHERE tenant_id = 't8' AND status = 'open'`)).toEqual([{ volume: 0.6 }]);
+    // A netting account can never hold two open positions in one symbol.
+    await expect(
+      sql(db.url, `INSERT INTO positions (id, tenant_id, account_id, symbol, side, volume, price_open, status, netting, opened_at, updated_at) VALUES ('p_dup', 't8', 'paper', 'EURUSD', 'buy', 1, 1.1, 'open', true, 0, 0)`),
+    ).rejects.toThrow(/positions_netting_one_open/);
+  });
+
   it('the book gives equity and exposure for risk', async () => {
     const book = await h.broker.call<{ equity: number; exposure: { symbol: string; netLots: number; notional: number }[] }, object>('trading.book', { tenantId: 't1' });
     const line = book.exposure.find((e) => e.symbol === 'EURUSD')!;

@@ -3,7 +3,7 @@
  * position adds for this tenant; never a direction (signal 0). It leans to
  * hold as risk approaches the tenant's limits and vetoes beyond them.
  *
- * - Realised volatility σ of log returns (`window` bars) and mean true range.
+ * - Realised volatility σ of log returns (`window` bars) and ATR(14) (Wilder, TA-Lib).
  * - VaR/ES (historical, `level`, over `horizonBars`) of the exposure the tenant
  *   would hold: its current exposure on the symbol plus `positionFraction` of
  *   equity, as a fraction of equity.
@@ -18,7 +18,8 @@
  * within `vetoEventMin`.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { BarStore, closeTime, meanTrueRange } from '../../../lib/agents/bars';
+import { BarStore, closeTime } from '../../../lib/agents/bars';
+import { Atr } from '../../../lib/indicators';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
 import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
@@ -88,7 +89,7 @@ export class RiskAssessmentAgent implements Agent {
     const prev = this.tenants.get(s.tenantId);
     const exposure = new Map<string, number>();
     for (const p of s.positions) exposure.set(p.symbol, (exposure.get(p.symbol) ?? 0) + p.notional);
-    this.tenants.set(s.tenantId, { equity: s.equity, peak: Math.max(prev?.peak ?? s.equity, s.equity), exposure });
+    this.tenants.set(s.tenantId, { equity: s.equity, peak: Math.max(prev?.peak ?? s.equity, s.peakEquity ?? s.equity, s.equity), exposure });
   }
 
   opine(q: OpinionQuery): OpinionDraft {
@@ -102,7 +103,8 @@ export class RiskAssessmentAgent implements Agent {
     const rets = logReturns(recent.map((b) => b.c));
     const sigma = stdev(rets);
     const close = recent[recent.length - 1].c;
-    const atr = meanTrueRange(recent, 14);
+    const atrs = new Atr(14).computeTyped(recent.slice(-200)).values;
+    const atr = atrs[atrs.length - 1];
     const tail = historicalTailRisk(rets, p.horizonBars, p.level);
 
     const book = q.tenantId ? this.tenants.get(q.tenantId) : undefined;
@@ -129,7 +131,7 @@ export class RiskAssessmentAgent implements Agent {
     const barsPerDay = TF_MS.D1 / TF_MS[q.tf];
     const parts = [
       `σ ${fmt(sigma * 100, 3)}% per bar (${fmt(sigma * Math.sqrt(barsPerDay) * 100, 3)}% daily)`,
-      `mean range ${fmt((atr / close) * 100, 3)}% of price`,
+      `ATR(14) ${fmt((atr / close) * 100, 3)}% of price`,
       `VaR ${fmt(p.level * 100, 3)}% over ${p.horizonBars} bars ${fmt(tail.var * 100, 3)}% of price${tail.scaled ? ' (1-bar × √h)' : ''}, ES ${fmt(tail.es * 100, 3)}%`,
       `at ${fmt(exposure, 3)}× equity that is ${fmt(varPct * 100, 3)}% of equity (limit ${fmt(p.maxVarPct * 100, 3)}%)`,
       book ? `drawdown ${fmt(dd * 100, 3)}% (limit ${fmt(p.maxDrawdownPct * 100, 3)}%)` : 'no account snapshot yet',
