@@ -87,6 +87,8 @@ describe('FlowChain on the real services', () => {
     const mt5 = await p.broker.call<ChainStats, object>('flowchain.stats', { name: 'MT5_To_Database' }, ADMIN);
     expect(mt5.executions.sampled).toBe(4);
     expect(mt5.executions.estimatedTotal).toBe(40);
+    // Each sampled ingest shows every step of the chain: receive, validate, aggregate, store.
+    for (const step of ['receive', 'validate', 'aggregate', 'store']) expect(mt5.steps.find((s) => s.step === step)?.count).toBe(4);
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/flowchain/bottlenecks?chain=AI_Decision`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { items: Bottleneck[] };
