@@ -93,8 +93,11 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    await page.goto(base + '/#/market');
-    await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000 });
+    // No polling script in the page while it loads (it would compete for the main thread):
+    // wait for the load event, then a second, then read the marks.
+    await page.goto(base + '/#/market', { waitUntil: 'load' });
+    await new Promise((r) => setTimeout(r, 1000));
+    await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000, polling: 250 });
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];

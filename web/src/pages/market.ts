@@ -45,6 +45,8 @@ interface ChartParts {
   macd: { hist: ISeriesApi<'Histogram'>; macd: ISeriesApi<'Line'>; signal: ISeriesApi<'Line'> } | null;
   /** Indicator series created (they follow the first drawing of the candles). */
   indicators: boolean;
+  /** Price digits the series format with. */
+  digits: number;
 }
 
 const sec = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
@@ -113,7 +115,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
       wickDownColor: DOWN,
       priceFormat: { type: 'price', precision: digits, minMove },
     });
-    parts = { chart, candles, markers: createSeriesMarkers(candles, []), bb: null, ema: null, rsi: null, macd: null, indicators: false };
+    parts = { chart, candles, markers: createSeriesMarkers(candles, []), bb: null, ema: null, rsi: null, macd: null, indicators: false, digits };
     requestAnimationFrame(() => requestAnimationFrame(() => parts?.chart === chart && chart.applyOptions({ autoSize: true })));
   };
 
@@ -330,7 +332,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     }
     if (seq !== loadSeq || disposed) return;
     bars = items.map((c) => ({ t: c.t, o: c.o, h: c.h, l: c.l, c: c.c }));
-    if (!parts || changedSymbol) build();
+    if (!parts || parts.digits !== digits) build();
     parts!.candles.setData(bars.map(toCandle));
     setIndicators();
     parts!.chart.timeScale().setVisibleLogicalRange({ from: Math.max(0, bars.length - 150), to: bars.length + 4 });
@@ -344,6 +346,11 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     void loadMarkers(seq, symbol);
   };
 
+  const dropChart = () => {
+    parts?.chart.remove();
+    parts = null;
+  };
+
   const toggle = (k: IndicatorName) => {
     prefs.indicators[k] = !prefs.indicators[k];
     ctx.savePrefs();
@@ -355,16 +362,20 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
   };
 
   void (async () => {
+    // The empty chart is built while the market data is on its way.
+    build();
     let list: SymbolItem[] = [];
     try {
       list = (await (ctx.preload?.symbols ?? api.get<Page<SymbolItem>>('/symbols'))).items;
     } catch (e) {
+      dropChart();
       mount(chartEl, empty(`Market data unavailable: ${(e as ApiError).message}`));
       return;
     }
     if (disposed) return;
     symbols = list;
     if (symbols.length === 0) {
+      dropChart();
       mount(chartEl, empty('No market data yet: start the replay feed or connect an MT5 terminal, then reload.'));
       chartEl.dataset.state = 'empty';
       return;
@@ -373,7 +384,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     const pre = await ctx.preload?.candles.catch(() => null);
     ctx.preload = null;
     const symbol = symbols.some((s) => s.symbol === prefs.symbol) ? prefs.symbol! : symbols[0].symbol;
-    prefs.symbol = null; // switchTo builds the chart for the first symbol
+    prefs.symbol = null; // the first switchTo is a change of symbol
     await switchTo(symbol, prefs.tf, pre && pre.symbol === symbol && pre.tf === prefs.tf ? pre.items : undefined);
   })();
 
