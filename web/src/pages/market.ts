@@ -51,6 +51,35 @@ interface ChartParts {
 
 const sec = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => (n < 10 ? '0' : '') + n;
+
+/**
+ * Axis labels in UTC (the platform's clock) by arithmetic: the library's default
+ * goes through Intl, whose first use in a page costs more than drawing the chart.
+ */
+function tickMark(time: Time, type: number): string {
+  const d = new Date((time as number) * 1000);
+  switch (type) {
+    case 0:
+      return String(d.getUTCFullYear());
+    case 1:
+      return MONTHS[d.getUTCMonth()];
+    case 2:
+      return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+    case 4:
+      return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    default:
+      return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  }
+}
+
+/** Crosshair time: `2014-05-08 13:45` UTC. */
+function crosshairTime(time: Time): string {
+  const d = new Date((time as number) * 1000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
+
 function lineData(bars: Bar[], values: Float64Array) {
   const out: { time: UTCTimestamp; value?: number }[] = new Array(bars.length);
   for (let i = 0; i < bars.length; i++) out[i] = Number.isFinite(values[i]) ? { time: sec(bars[i].t), value: values[i] } : { time: sec(bars[i].t) };
@@ -102,7 +131,8 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
       height: chartEl.clientHeight,
       layout: { background: { color: '#0d1117' }, textColor: '#c9d1d9', fontFamily: 'system-ui, sans-serif', panes: { separatorColor: '#30363d' } },
       grid: { vertLines: { color: '#161b22' }, horzLines: { color: '#161b22' } },
-      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#30363d', rightOffset: 4 },
+      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#30363d', rightOffset: 4, tickMarkFormatter: tickMark },
+      localization: { timeFormatter: crosshairTime },
       rightPriceScale: { borderColor: '#30363d' },
       crosshair: { mode: 0 },
     });
