@@ -11,8 +11,9 @@
  *     (Navigation Timing origin); FCP and DOMContentLoaded from the Paint and
  *     Navigation Timing APIs alongside. Median of `--loads` for a returning user
  *     (symbol and timeframe remembered) and for a first visit after sign-in.
- *  2. WebSocket fan-out: `--clients` connections in a child process (its own
- *     CPU), `--messages` tick events per run, each to every client. The stream
+ *  2. WebSocket fan-out, on an api role node (api, users, stream; the same
+ *     database): `--clients` connections in a child process (its own CPU),
+ *     `--messages` tick events per run, each to every client. The stream
  *     service path is the real one (`broker.emit('ticks.received')` → stream →
  *     /ws); the baseline is a bare `ws` server in the same process sending the
  *     same frames, two ways: a JSON string per message `send` to every client, and
@@ -93,8 +94,11 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    await page.goto(base + '/#/market');
-    await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000 });
+    // No polling script in the page while it loads (it would compete for the main thread):
+    // wait for the load event, then a second, then read the marks.
+    await page.goto(base + '/#/market', { waitUntil: 'load' });
+    await new Promise((r) => setTimeout(r, 1000));
+    await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000, polling: 250 });
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
@@ -267,6 +271,11 @@ const bench: Bench = async (args) => {
   const result = await withDatabase(pg, async (url) => {
     const cfg = setConfig(loadConfig({ DATABASE_URL: url, PORT: '0', MT5_PORT: '0', REPLAY: 'false', LOG_LEVEL: 'warn', SERVICES: services }));
     const platform = await startPlatform(cfg);
+    let running = true;
+    const stopPlatform = async () => {
+      if (running) await platform.stop();
+      running = false;
+    };
     try {
       const db = await getMigratedDb(cfg);
       const t = await createTenant(db, 'Bench', 'pro');
@@ -280,10 +289,22 @@ const bench: Bench = async (args) => {
       const addr = await platform.broker.call<{ port: number }, object>('api.address', {});
       const base = `http://127.0.0.1:${addr.port}`;
       const load = loads > 0 ? await loadToChart(base, key, loads) : null;
-      const fan = clients > 0 ? await fanOut(platform, addr.port, key, clients, messages, runs) : null;
+      await stopPlatform();
+      // Fan-out on an api role node (api, users, stream): in the all-in-one process every other
+      // subscriber of ticks.received (agents, trading) would work on each bench event too.
+      let fan: Record<string, unknown> | null = null;
+      if (clients > 0) {
+        const apiNode = await startPlatform(setConfig({ ...cfg, services: ['api', 'users', 'stream'] }));
+        try {
+          const a = await apiNode.broker.call<{ port: number }, object>('api.address', {});
+          fan = { services: apiNode.services, ...(await fanOut(apiNode, a.port, key, clients, messages, runs)) };
+        } finally {
+          await apiNode.stop();
+        }
+      }
       return { services: platform.services, ticksIngested: ticks.length, loadToChart: load, fanOut: fan };
     } finally {
-      await platform.stop();
+      await stopPlatform();
     }
   });
   return { ...result, goalLoadToChartMs: 200, loadAverage: { before: loadBefore.map(r1), after: os.loadavg().map(r1) }, memoryRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
