@@ -91,12 +91,10 @@ async function run(mode: 'full' | 'gatewayOnly', clients: number, seconds: numbe
     };
 
     const worker = new Worker(path.join(__dirname, 'ingest-clients' + EXT), { workerData: { file: FILE, clients, port, token, prefix: 'BENCH', speed: targetRate > 0 ? targetRate / clients / LEAN_TICKS_PER_DATA_SEC : 0 } });
-    let sent = 0;
     let finalStats: ReplayStats[] | null = null;
     let workerError: string | null = null;
     worker.on('message', (m: { kind: string; sent?: number; stats?: ReplayStats[]; message?: string }) => {
-      if (m.kind === 'progress') sent = m.sent!;
-      else if (m.kind === 'done') finalStats = m.stats!;
+      if (m.kind === 'done') finalStats = m.stats!;
       else if (m.kind === 'error') workerError = m.message!;
     });
     worker.on('error', (e) => (workerError = String(e)));

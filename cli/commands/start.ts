@@ -56,6 +56,8 @@ REPLAY_FILE, REPLAY_SPEED (see README).`,
       lines.push(`  Dashboard  ${base}/`, `  REST API   ${base}/api/v1   (OpenAPI: ${base}/api/openapi.json)`, `  Health     ${base}/health    Metrics: ${base}/metrics`);
     }
     if (demo) lines.push(`  Demo key   ${demo.apiKey}`, `  (tenant ${demo.tenantId}; saved in ${cfg.dataDir}/demo.json)`);
+    // The key travels in the URL fragment, which the browser never sends to a server.
+    if (demo && addr) lines.push(`  Sign in    http://localhost:${addr.port}/#key=${demo.apiKey}`);
     if (services.includes('mt5-gateway')) {
       const gw = await broker.call<{ port: number }, object>('mt5-gateway.info', {});
       lines.push(`  MT5 wire   tcp://localhost:${gw.port} (WebSocket ws://localhost:${gw.port}/mt5)${demo?.mt5Token ? `   token ${demo.mt5Token}` : ''}`);

@@ -26,7 +26,7 @@ import { EvaluationResult, RiskEvaluator, TradingCalls } from './evaluator';
 import { buildReport, HistorySource } from './report';
 import * as store from './risk.store';
 
-type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { $statusCode?: number }>;
+type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { $statusCode?: number; $location?: string }>;
 
 interface RiskVars {
   evaluator: RiskEvaluator;
@@ -111,6 +111,7 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           });
         }
         ctx.meta.$statusCode = r.replayed ? 200 : 201;
+        if (!r.replayed) ctx.meta.$location = `/api/v1/orders/${r.order.id}`;
         return present(r);
       },
     },

@@ -82,6 +82,8 @@ function tenantFrom(ctx: Context<EventPayload, { tenantId?: string }>): string |
 export default function createStreamService(): ServiceSchema {
   const group = `stream-${randomBytes(6).toString('hex')}`;
   const on = <P>(handler: (this: This, ctx: Context<P, { tenantId?: string }>) => void) => ({ group, handler });
+  // Market events arrive at tick rate and their fan-out is no step of any chain: no span for them.
+  const onMarket = <P>(handler: (this: This, ctx: Context<P, { tenantId?: string }>) => void) => ({ group, handler, tracing: false });
 
   const schema: ServiceSchema<StreamSettings, Methods, Vars> = {
     name: 'stream',
@@ -107,10 +109,10 @@ export default function createStreamService(): ServiceSchema {
     },
 
     events: {
-      'ticks.received': on<TicksReceivedEvent>(function (ctx) {
+      'ticks.received': onMarket<TicksReceivedEvent>(function (ctx) {
         this.hub.publish(topicOf.ticks(ctx.params.symbol), ctx.params, false, null);
       }),
-      'candle.closed': on<Candle>(function (ctx) {
+      'candle.closed': onMarket<Candle>(function (ctx) {
         this.hub.publish(topicOf.candles(ctx.params.symbol, ctx.params.tf), ctx.params, false, null);
       }),
       'decision.made': on<EventPayload & { symbol: string }>(function (ctx) {

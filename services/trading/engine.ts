@@ -65,6 +65,8 @@ interface AccountBook {
   busy: Set<string>;
   queue: Promise<unknown>;
   marksDirty: boolean;
+  /** Live accounts: equity as the terminal last reported it (`mt5.account`). */
+  brokerEquity: number | null;
 }
 
 export interface ExecInput {
@@ -147,6 +149,7 @@ export class TradingEngine {
       busy: new Set(),
       queue: Promise.resolve(),
       marksDirty: false,
+      brokerEquity: null,
     };
     this.loaded.set(key, book);
     return book;
@@ -680,7 +683,8 @@ export class TradingEngine {
       pending[o.symbol] = roundLots((pending[o.symbol] ?? 0) + rest);
       net.set(o.symbol, (net.get(o.symbol) ?? 0) + rest);
     }
-    const equity = acc.balance + unrealized;
+    // A live account's equity is the terminal's (it knows swaps and commissions); paper's is ours.
+    const equity = b.account.broker === 'mt5' && b.brokerEquity !== null ? b.brokerEquity : acc.balance + unrealized;
     this.updateMarks(b, equity);
     const exposure: ExposureLine[] = [];
     for (const [symbol, lots] of net) {
@@ -779,6 +783,22 @@ export class TradingEngine {
       }
     }
     return n;
+  }
+
+  /** `mt5.account`: the terminal's balance and equity are the truth for a live account. */
+  async onMt5Account(account: string, a: { balance: number; equity: number }): Promise<void> {
+    if (!(Number.isFinite(a.balance) && Number.isFinite(a.equity))) return;
+    for (const b of await this.mt5Books(account)) {
+      await this.serial(b, async () => {
+        b.account.balance = a.balance;
+        b.brokerEquity = a.equity;
+        // A freshly linked account starts its day (and its peak) at the first reported equity.
+        if (!(b.account.dayStartEquity > 0)) b.account.dayStartEquity = a.equity;
+        if (a.equity > b.account.peakEquity) b.account.peakEquity = a.equity;
+        b.marksDirty = true;
+        await store.setBalance(this.o.db, b.account.tenantId, b.account.id, a.balance, this.now());
+      });
+    }
   }
 
   /** `mt5.trade_transaction`: a DEAL_ADD for one of our working orders records its fill (deal tickets are unique). */

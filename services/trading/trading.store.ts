@@ -147,6 +147,10 @@ export async function saveEquityMarks(q: Queryable, tenantId: string, id: string
   await q.query('UPDATE trading_accounts SET day_start_equity = $3, day = $4, peak_equity = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2', [tenantId, id, m.dayStartEquity, m.day, m.peakEquity, now]);
 }
 
+export async function setBalance(q: Queryable, tenantId: string, id: string, balance: number, now: number): Promise<void> {
+  await q.query('UPDATE trading_accounts SET balance = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, id, balance, now]);
+}
+
 export async function addToBalance(q: Queryable, tenantId: string, id: string, delta: number, now: number): Promise<number> {
   const rows = await q.query<{ balance: number }>('UPDATE trading_accounts SET balance = balance + $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 RETURNING balance', [tenantId, id, delta, now]);
   return Number(rows[0].balance);

@@ -89,7 +89,7 @@ export class RiskAssessmentAgent implements Agent {
     const prev = this.tenants.get(s.tenantId);
     const exposure = new Map<string, number>();
     for (const p of s.positions) exposure.set(p.symbol, (exposure.get(p.symbol) ?? 0) + p.notional);
-    this.tenants.set(s.tenantId, { equity: s.equity, peak: Math.max(prev?.peak ?? s.equity, s.equity), exposure });
+    this.tenants.set(s.tenantId, { equity: s.equity, peak: Math.max(prev?.peak ?? s.equity, s.peakEquity ?? s.equity, s.equity), exposure });
   }
 
   opine(q: OpinionQuery): OpinionDraft {

@@ -2,6 +2,7 @@ import { assembleTrace } from '../../../flowchain/assemble';
 import { ChainRegistry } from '../../../flowchain/chain';
 import { BUILT_IN_CHAINS } from '../../../flowchain/definitions';
 import { FlowChainEngine } from '../../../flowchain/engine';
+import { FlowChainRuntime } from '../../../flowchain/runtime';
 import { ALL_VIEW, cellsFromRows, chainStats, criticalPathBottleneck, FlowStats, regressions, SYSTEM_VIEW } from '../../../flowchain/stats';
 import type { Execution, SpanRecord } from '../../../types/flowchain';
 import { sp } from './spans';
@@ -176,5 +177,24 @@ describe('FlowChainEngine', () => {
     expect(eng.recentExecutions(admin, { limit: 2 }).map((e) => e.traceId)).toEqual(['R4', 'R3']);
     expect(eng.executionsOfTrace('R1', admin)).toEqual([]);
     expect(eng.executionsOfTrace('R2', admin)).toHaveLength(1);
+  });
+});
+
+describe('FlowChainRuntime updates', () => {
+  it('emits each changed chain view at most once per updateMs, keeping later changes pending', () => {
+    const rt = new FlowChainRuntime({ settleMs: 0, updateMs: 1000 });
+    rt.ingest(decisionTrace('U1', 'alpha', 0, 5, 1), 0);
+    rt.tick(1);
+    expect(rt.updates(10).map((u) => [u.chain, u.tenantId])).toEqual([
+      ['AI_Decision', null],
+      ['AI_Decision', 'alpha'],
+    ]);
+    rt.ingest(decisionTrace('U2', 'alpha', 0, 5, 1), 20);
+    rt.tick(21);
+    expect(rt.updates(500)).toEqual([]);
+    const later = rt.updates(1010);
+    expect(later).toHaveLength(2);
+    expect(later[1].stats.executions.sampled).toBe(2);
+    expect(rt.updates(5000)).toEqual([]);
   });
 });
