@@ -42,6 +42,9 @@ describe('FlowChain on the real services', () => {
         t += 5000;
       }
       await p.broker.call('market-data.ingest', { source: 'test', ticks });
+      // minutes arrive a minute apart live; here a little apart, so one decision's trace does not wait behind
+      // a backlog of others longer than FlowChain's settle time (sixteen agents per decision)
+      await new Promise((r) => setTimeout(r, 40));
     }
     await fetch(`http://127.0.0.1:${port}/api/v1/candles?symbol=EURUSD&tf=M1&limit=5`, { headers: { authorization: `Bearer ${apiKey}` } });
   }, 120_000);
@@ -74,7 +77,8 @@ describe('FlowChain on the real services', () => {
     // the decision records its trace: FlowChain shows the decision's execution from it
     const dec = await p.broker.call<{ items: { traceId: string | null }[] }, object>('consensus.list', { symbol: 'EURUSD', limit: 1 }, { meta: { tenantId, role: 'tenant' } });
     const traceId = dec.items[0].traceId as string;
-    const ex = await p.broker.call<{ items: Execution[] }, object>('flowchain.execution', { traceId }, { meta: { tenantId, role: 'tenant' } });
+    // (the newest decision's trace settles a moment after it is made)
+    const ex = await waitFor(() => p.broker.call<{ items: Execution[] }, object>('flowchain.execution', { traceId }, { meta: { tenantId, role: 'tenant' } }).catch(() => null), 5000, 'the decision’s execution');
     expect(ex.items.map((e) => e.chain)).toEqual(['AI_Decision']);
   });
 
