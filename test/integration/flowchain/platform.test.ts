@@ -42,9 +42,6 @@ describe('FlowChain on the real services', () => {
         t += 5000;
       }
       await p.broker.call('market-data.ingest', { source: 'test', ticks });
-      // minutes arrive a minute apart live; here a little apart, so one decision's trace does not wait behind
-      // a backlog of others longer than FlowChain's settle time (sixteen agents per decision)
-      await new Promise((r) => setTimeout(r, 40));
     }
     await fetch(`http://127.0.0.1:${port}/api/v1/candles?symbol=EURUSD&tf=M1&limit=5`, { headers: { authorization: `Bearer ${apiKey}` } });
   }, 120_000);
