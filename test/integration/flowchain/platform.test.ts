@@ -79,7 +79,8 @@ describe('FlowChain on the real services', () => {
     // the decision records its trace: FlowChain shows the decision's execution from it
     const dec = await p.broker.call<{ items: { traceId: string | null }[] }, object>('consensus.list', { symbol: 'EURUSD', limit: 1 }, { meta: { tenantId, role: 'tenant' } });
     const traceId = dec.items[0].traceId as string;
-    const ex = await p.broker.call<{ items: Execution[] }, object>('flowchain.execution', { traceId }, { meta: { tenantId, role: 'tenant' } });
+    // (the newest decision's trace settles a moment after it is made)
+    const ex = await waitFor(() => p.broker.call<{ items: Execution[] }, object>('flowchain.execution', { traceId }, { meta: { tenantId, role: 'tenant' } }).catch(() => null), 5000, 'the decision’s execution');
     expect(ex.items.map((e) => e.chain)).toEqual(['AI_Decision']);
   }, 90_000);
 
