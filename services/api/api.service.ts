@@ -6,6 +6,7 @@
  *   Every call is authenticated by API key (Bearer or X-API-Key) → `ctx.meta`
  *   `{tenantId, tier, role, keyId}`, rate-limited per tenant by tier, and
  *   `Idempotency-Key` is passed on as `ctx.meta.idempotencyKey`.
+ * - `/webhooks/*`: unauthenticated provider callbacks (`POST /webhooks/midtrans`), signature-checked by their action.
  * - `/health` (each dependency with status and latency; 503 when a required one is
  *   down), `/metrics` (Prometheus text), `/api/openapi.json` (generated), and the
  *   dashboard's static files at `/`.
@@ -99,6 +100,18 @@ export default function createApiService(cfg: Config): ServiceSchema {
               if (key.length > 200) throw new Errors.MoleculerClientError('Idempotency-Key must be at most 200 characters', 400, 'BAD_IDEMPOTENCY_KEY');
               ctx.meta.idempotencyKey = key;
             }
+          },
+        },
+        {
+          // Payment providers cannot send an API key: each webhook action verifies the provider's signature itself.
+          name: 'webhooks',
+          path: '/webhooks',
+          authentication: false,
+          authorization: false,
+          mappingPolicy: 'restrict',
+          bodyParsers: { json: { limit: '256kb', strict: true }, urlencoded: false },
+          aliases: {
+            'POST /midtrans': 'payments.notify',
           },
         },
         {
