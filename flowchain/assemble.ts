@@ -296,8 +296,11 @@ function buildExecution(chain: CompiledChain, anchor: Node, tenant: string | nul
   };
 }
 
-/** Executions of one chain anchored in these trees. */
-export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Execution[] {
+/**
+ * Executions of one chain anchored in these trees. `incomplete` counts anchors
+ * that made no execution (yet: their remaining steps may still be running).
+ */
+export function executionsOf(chain: CompiledChain, roots: readonly Node[], incomplete = { n: 0 }): Execution[] {
   const out: Execution[] = [];
   const stack: Node[] = [...roots].reverse();
   while (stack.length > 0) {
@@ -305,6 +308,7 @@ export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Exec
     const step = chain.stepOf(n.s);
     if (step >= 0 && chain.isEntry(step) && !chain.isBoundary(n.s)) {
       const tenants = n.s.tenantId !== null ? [n.s.tenantId] : tenantsUnder(n, chain);
+      const before = out.length;
       if (tenants.length <= 1) {
         const e = buildExecution(chain, n, tenants[0] ?? null);
         if (e) out.push(e);
@@ -314,6 +318,7 @@ export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Exec
           if (e) out.push(e);
         }
       }
+      if (out.length === before) incomplete.n++;
       continue; // topmost entry only: the subtree belongs to this execution
     }
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
@@ -323,9 +328,23 @@ export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Exec
 
 /** Every execution of every chain in the spans of one trace. */
 export function assembleTrace(spans: readonly SpanRecord[], chains: readonly CompiledChain[]): Execution[] {
+  return assembleTraceWithWait(spans, chains).executions;
+}
+
+/**
+ * The executions of one trace, and how long (ms, from the trace's first span)
+ * it should stay open for anchors that made no execution yet: the largest
+ * `waitMs` of their chains, 0 when none waits.
+ */
+export function assembleTraceWithWait(spans: readonly SpanRecord[], chains: readonly CompiledChain[]): { executions: Execution[]; waitMs: number } {
   const roots = buildForest(spans);
   const out: Execution[] = [];
-  for (const c of chains) out.push(...executionsOf(c, roots));
-  return out;
+  let waitMs = 0;
+  for (const c of chains) {
+    const incomplete = { n: 0 };
+    out.push(...executionsOf(c, roots, incomplete));
+    if (incomplete.n > 0 && c.def.waitMs) waitMs = Math.max(waitMs, c.def.waitMs);
+  }
+  return { executions: out, waitMs };
 }
 

@@ -13,7 +13,8 @@
  * Broadcast, not emit: every `flowchain` instance sees every span and keeps the
  * same live view (a balanced emit would scatter one trace's spans over
  * instances). The records go to local listeners as objects, without
- * serialisation. Spans of FlowChain's own span intake are never exported.
+ * serialisation. Spans of FlowChain's own events (`flowchain.*`) and of
+ * Moleculer's internal `$…` events are never exported.
  */
 import { TracerExporters } from 'moleculer';
 import type { Span, Tracer } from 'moleculer';
@@ -61,9 +62,9 @@ export class FlowChainExporter extends TracerExporters.Base {
   }
 
   override spanFinished(span: Span): void {
-    const tags = span.tags as Record<string, unknown>;
-    const ev = tags.eventName;
-    if (ev === this.eventName || ev === '$tracing.spans') return;
+    const ev = (span.tags as Record<string, unknown>).eventName;
+    // FlowChain's own events and Moleculer's internal ones ($services.changed …) are no one's chain.
+    if (typeof ev === 'string' && (ev === this.eventName || ev.startsWith('flowchain.') || ev.startsWith('$'))) return;
     this.queue.push(span as unknown as SpanLike);
     if (this.queue.length >= this.maxBatch) this.flush();
   }

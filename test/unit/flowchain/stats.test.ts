@@ -198,3 +198,38 @@ describe('FlowChainRuntime updates', () => {
     expect(rt.updates(5000)).toEqual([]);
   });
 });
+
+describe('FlowChainEngine holds traces for handed-off work', () => {
+  it('keeps a candle trace open until the decision consensus queued arrives, then assembles it whole', () => {
+    const eng = new FlowChainEngine({ settleMs: 100 });
+    const o = { traceId: 'H1' };
+    eng.ingest([sp('cc', null, 'candle.closed@consensus', 0, 0.1, o), sp('ag', null, 'candle.closed@agent-a', 0, 0.2, o)], 0);
+    expect(eng.tick(200)).toEqual([]);
+    expect(eng.counters).toMatchObject({ tracesHeld: 1, bufferedTraces: 1, tracesAssembled: 0 });
+    expect(eng.tick(1000)).toEqual([]);
+    // the queued decision runs 5 s later
+    eng.ingest([sp('op', 'cc', 'agent-a.opine', 5000, 1, o), sp('dm', 'cc', 'decision.made@risk', 5002, 1, { ...o, tenantId: 'alpha' })], 5003);
+    expect(eng.tick(5050)).toEqual([]);
+    const [e] = eng.tick(5200);
+    expect(e).toMatchObject({ chain: 'AI_Decision', tenantId: 'alpha', durationMs: 5003 });
+    expect(e.steps.map((s) => s.step)).toEqual(['candle', 'opine', 'risk']);
+    expect(eng.counters.lateSpans).toBe(0);
+  });
+
+  it('gives up after the chain\u2019s waitMs when no decision comes (nobody watches the symbol)', () => {
+    const eng = new FlowChainEngine({ settleMs: 100 });
+    eng.ingest([sp('cc', null, 'candle.closed@consensus', 0, 0.1, { traceId: 'H2' })], 0);
+    expect(eng.tick(200)).toEqual([]);
+    expect(eng.tick(19_999)).toEqual([]);
+    expect(eng.counters.bufferedTraces).toBe(1);
+    expect(eng.tick(20_000)).toEqual([]);
+    expect(eng.counters).toMatchObject({ bufferedTraces: 0, tracesAssembled: 1 });
+  });
+
+  it('does not hold traces whose anchors all made executions', () => {
+    const eng = new FlowChainEngine({ settleMs: 100 });
+    eng.ingest(decisionTrace('H3', 'alpha', 0, 5, 1), 0);
+    expect(eng.tick(200)).toHaveLength(1);
+    expect(eng.counters.tracesHeld).toBe(0);
+  });
+});
