@@ -25,11 +25,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
-import type { Agent, AgentEvent, AgentEventType, OpinionDraft } from '../lib/agents/agent';
+import type { Agent, AgentEvent, AgentEventType, OpinionDraft, RegimeChange } from '../lib/agents/agent';
 import { LatencyWindow } from '../lib/agents/latency';
 import { checkOpinion } from '../lib/agents/opinion';
 import { DomainError } from '../lib/errors';
-import type { AgentGroup, Opinion, OpinionQuery } from '../types/agents';
+import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../types/agents';
 import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../types/events';
 import { Candle, Tick, TIMEFRAMES, Timeframe } from '../types/market';
 import type { TenantMeta } from '../types/meta';
@@ -58,6 +58,8 @@ export interface AgentMixinOptions {
    * `trading.book` and feed it as `positions.updated`.
    */
   portfolio?: boolean;
+  /** Period of the `clock` event (wall time) for agents that declare it; default 1000 ms. */
+  clockMs?: number;
 }
 
 /** `trading.book` reply, the part agents use (types/trading.ts Book + exposure). */
@@ -117,6 +119,7 @@ export interface AgentRuntime {
   lastOpinion: Opinion | null;
   warm: Map<string, Promise<void>>;
   books: Map<string, Promise<void> | 'fresh'>;
+  clock: NodeJS.Timeout | null;
 }
 
 type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void } };
@@ -170,8 +173,32 @@ export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent
       if (!isObj(payload) || typeof payload.tenantId !== 'string' || !Array.isArray(payload.positions)) return null;
       return { type, snapshot: payload as unknown as PortfolioSnapshot };
     }
+    case 'decision.made': {
+      if (!isObj(payload) || typeof payload.tenantId !== 'string' || !Array.isArray(payload.opinions)) return null;
+      return { type, decision: payload as unknown as Decision };
+    }
+    case 'regime.changed': {
+      if (!isObj(payload) || typeof payload.symbol !== 'string' || typeof payload.regime !== 'string' || !isObj(payload.p)) return null;
+      return { type, regime: payload as unknown as RegimeChange };
+    }
+    case 'order.updated': {
+      // trading's order.accepted|filled|rejected|cancelled: {tenantId, order}
+      const o = isObj(payload) && isObj(payload.order) ? payload.order : null;
+      if (!o || typeof payload !== 'object' || typeof (payload as Record<string, unknown>).tenantId !== 'string' || typeof o.symbol !== 'string') return null;
+      return { type, order: { tenantId: (payload as Record<string, unknown>).tenantId as string, symbol: o.symbol, side: o.side === 'sell' ? 'sell' : 'buy', volume: Number(o.volume) || 0, status: String(o.status), time: Number(o.createdAt) || 0 } };
+    }
+    case 'clock': {
+      return isObj(payload) && typeof payload.now === 'number' ? { type, now: payload.now } : null;
+    }
   }
+  return null;
 }
+
+/** Broker event names feeding each agent event type. */
+const BROKER_EVENTS: Partial<Record<AgentEventType, string[]>> = {
+  'order.updated': ['order.accepted', 'order.filled', 'order.rejected', 'order.cancelled'],
+  clock: [],
+};
 
 /**
  * The agent runtime mixin. Pass the agent instance, or a factory when the same
@@ -194,6 +221,8 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
   function feed(self: AgentThis, ev: AgentEvent): void {
     try {
       self.runtime.agent.update(ev);
+      const out = self.runtime.agent.drain?.();
+      if (out) for (const o of out) self.broker.emit(o.event, o.payload).catch((e: unknown) => self.logger.warn(`${name}: emitting ${o.event} failed: ${(e as Error).message}`));
     } catch (e) {
       self.runtime.counts.update++;
       fail(self, `update(${ev.type}): ${(e as Error).message}`);
@@ -253,19 +282,21 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     }
   }
   for (const type of descriptor.events) {
-    events[type] = {
-      handler(this: AgentThis, ctx: Context<unknown>) {
-        const ev = toAgentEvent(type, ctx.params);
-        if (!ev) {
-          this.runtime.counts.update++;
-          fail(this, `malformed ${type} payload`);
-          this.logger.warn(`${name}: ignored a malformed ${type} payload`);
-          return;
-        }
-        if (ev.type === 'candle.closed') warm(this, ev.candle.symbol, ev.candle.tf);
-        feed(this, ev);
-      },
-    };
+    for (const brokerEvent of BROKER_EVENTS[type] ?? [type]) {
+      events[brokerEvent] = {
+        handler(this: AgentThis, ctx: Context<unknown>) {
+          const ev = toAgentEvent(type, ctx.params);
+          if (!ev) {
+            this.runtime.counts.update++;
+            fail(this, `malformed ${type} payload`);
+            this.logger.warn(`${name}: ignored a malformed ${brokerEvent} payload`);
+            return;
+          }
+          if (ev.type === 'candle.closed') warm(this, ev.candle.symbol, ev.candle.tf);
+          feed(this, ev);
+        },
+      };
+    }
   }
   events['agents.configured'] = {
     handler(this: AgentThis, ctx: Context<unknown>) {
@@ -297,9 +328,18 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         lastOpinion: null,
         warm: new Map(),
         books: new Map(),
+        clock: null,
       };
     },
+    started(this: AgentThis) {
+      if (descriptor.events.includes('clock')) {
+        const tick = () => feed(this, { type: 'clock', now: Date.now() });
+        tick();
+        this.runtime.clock = setInterval(tick, opts.clockMs ?? 1000);
+      }
+    },
     async stopped(this: AgentThis) {
+      if (this.runtime.clock) clearInterval(this.runtime.clock);
       await Promise.allSettled([...this.runtime.warm.values(), ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,

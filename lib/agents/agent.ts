@@ -6,7 +6,7 @@
  * class runs unchanged under the broker (through `createAgentMixin`) and inside
  * the backtester.
  */
-import type { AgentGroup, Opinion, OpinionQuery } from '../../types/agents';
+import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../../types/agents';
 import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../../types/events';
 import type { Candle, Tick } from '../../types/market';
 
@@ -18,11 +18,42 @@ export type AgentEvent =
   | { type: 'ticks.received'; ticks: Tick[] }
   | { type: 'news.published'; item: NewsItem }
   | { type: 'calendar.published'; events: CalendarEvent[] }
-  | { type: 'positions.updated'; snapshot: PortfolioSnapshot };
+  | { type: 'positions.updated'; snapshot: PortfolioSnapshot }
+  | { type: 'decision.made'; decision: Decision }
+  | { type: 'regime.changed'; regime: RegimeChange }
+  | { type: 'order.updated'; order: OrderUpdate }
+  | { type: 'clock'; now: number };
+
+/** `regime.changed` payload (emitted by the adaptation agent). */
+export interface RegimeChange {
+  symbol: string;
+  tf: import('../../types/market').Timeframe;
+  regime: 'trending' | 'ranging' | 'volatile';
+  p: { trending: number; ranging: number; volatile: number };
+  /** Data time of the reading (close of the bar it was made on). */
+  asOf: number;
+}
+
+/** What agents read from trading's order events (`order.accepted|filled|rejected|cancelled`). */
+export interface OrderUpdate {
+  tenantId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  volume: number;
+  status: string;
+  /** Order time, ms. */
+  time: number;
+}
+
+/** An event an agent asks the runtime to publish (drained after each update). */
+export interface Outgoing {
+  event: string;
+  payload: unknown;
+}
 
 export type AgentEventType = AgentEvent['type'];
 
-export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated'];
+export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated', 'decision.made', 'regime.changed', 'order.updated', 'clock'];
 
 /** An opinion before the runtime stamps its latency. */
 export type OpinionDraft = Omit<Opinion, 'latencyMs'>;
@@ -45,4 +76,6 @@ export interface Agent {
   config?(tenantId?: string): Record<string, unknown>;
   /** A small summary of the state for `status` (symbols tracked, bars held …). */
   snapshot?(): Record<string, unknown>;
+  /** Events to publish, taken once (the runtime drains after every update). Keeps the agent free of a broker. */
+  drain?(): Outgoing[];
 }

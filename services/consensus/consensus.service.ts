@@ -311,8 +311,16 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         if (ctx.params.watchlist) await this.reloadWatchlists();
       },
     },
-    'agents.reliability.updated'(this: This) {
-      return this.reloadReliability();
+    /** performance-analysis publishes reliabilities; consensus keeps them (Postgres) and uses them at once. */
+    'agents.reliability.updated': {
+      async handler(this: This, ctx: Context<{ reliabilities?: { agent: string; alpha: number; beta: number }[] }>) {
+        const list = Array.isArray(ctx.params?.reliabilities) ? ctx.params.reliabilities : [];
+        for (const r of list) {
+          if (typeof r.agent !== 'string' || !(r.alpha > 0) || !(r.beta > 0)) continue;
+          await store.saveReliability(this.db, r.agent, r.alpha, r.beta);
+        }
+        await this.reloadReliability();
+      },
     },
     'consensus.model.updated'(this: This) {
       return this.reloadModel();

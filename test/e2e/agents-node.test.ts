@@ -1,5 +1,5 @@
 /**
- * The agents in their own process (`plan2 start` with SERVICES=agents) and
+ * The eight agents in their own process (`plan2 start` with SERVICES=agents/research,agents/decision) and
  * consensus here, over the real NATS server. Killing the agents' process
  * (SIGKILL: no goodbye on the wire) must not stop decisions: until the
  * registry notices, every call times out at the deadline and the agent is
@@ -36,7 +36,7 @@ describe('agents in a separate process over NATS', () => {
     const ns = `plan2e-${process.pid}-${randomBytes(3).toString('hex')}`;
     const deadline = 300;
     const a = await startPlatform(setConfig(testConfig({ DATABASE_URL: db.url, TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-consensus`, SERVICES: 'consensus', CONSENSUS_DEADLINE_MS: String(deadline) })), { logger: false });
-    const child = runPlan2(['start'], { TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents', LOG_LEVEL: 'warn', DATA_DIR: dataDir });
+    const child = runPlan2(['start'], { TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents/research,agents/decision', LOG_LEVEL: 'warn', DATA_DIR: dataDir });
     try {
       const pool = new Pool({ connectionString: db.url });
       await pool.query("INSERT INTO tenants (id, name, tier) VALUES ('tk', 'tk', 'pro')");

@@ -45,7 +45,7 @@ describe('consensus with the agents on a second node over NATS', () => {
     const env = { DATABASE_URL: db.url, CONSENSUS_DEADLINE_MS: '500' };
 
     // Reference: one process, local transporter.
-    const local = await startPlatform(setConfig(testConfig({ ...env, SERVICES: 'consensus,agents' })), { logger: false });
+    const local = await startPlatform(setConfig(testConfig({ ...env, SERVICES: 'consensus,agents/research,agents/decision' })), { logger: false });
     const ref: Decision[] = [];
     try {
       const pool = new Pool({ connectionString: db.url }); // migrated by the platform's start
@@ -62,7 +62,7 @@ describe('consensus with the agents on a second node over NATS', () => {
     // Two nodes over NATS.
     const cfgA = setConfig(testConfig({ ...env, TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-consensus`, SERVICES: 'consensus' }));
     const a = await startPlatform(cfgA, { logger: false });
-    const b = await startPlatform(testConfig({ TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents' }), { logger: false });
+    const b = await startPlatform(testConfig({ TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents/research,agents/decision' }), { logger: false });
     let bRunning = true;
     const got: Decision[] = [];
     try {

@@ -15,7 +15,7 @@ const m1 = ticksToM1(ticks);
 const N = 150;
 
 async function run(db: TestDatabase, tenant: string, after?: (p: Platform, made: Decision[]) => Promise<void>): Promise<Decision[]> {
-  const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents', CONSENSUS_DEADLINE_MS: '1000' }));
+  const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents/research,agents/decision', CONSENSUS_DEADLINE_MS: '1000' }));
   const p = await startPlatform(cfg, { logger: false });
   const made: Decision[] = [];
   try {

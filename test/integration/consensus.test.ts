@@ -54,7 +54,7 @@ describe('consensus on real PostgreSQL with the eight agents', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('cons');
-    const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents', CONSENSUS_DEADLINE_MS: '250' }));
+    const cfg = setConfig(testConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,news,calendar,agents/research,agents/decision', CONSENSUS_DEADLINE_MS: '250' }));
     p = await startPlatform(cfg, { logger: false });
     p.broker.createService({ name: 'decisions-probe', events: { 'decision.made'(ctx: { params: Decision }) { made.push(ctx.params); } } });
     await seedTenants(db.url, ['ta', 'tb']);

@@ -11,10 +11,14 @@
  * expansion (ratio ≥ 1.5) favours breakout: the favoured strategies get
  * `regimeBonus` added to their t.
  *
+ * When the adaptation agent publishes `regime.changed` for the series, its
+ * probabilities weight the bonus instead (bonus = regimeBonus × p(regimes
+ * favouring the strategy)).
+ *
  * signal = the chosen strategy's current position; confidence = tanh(t/2) of
  * its adjusted score, 0 (neutral) when no strategy scores above zero.
  */
-import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
+import type { Agent, AgentEvent, OpinionDraft, RegimeChange } from '../../../lib/agents/agent';
 import { BarStore, closeTime } from '../../../lib/agents/bars';
 import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
@@ -79,8 +83,10 @@ export class StrategyFormulationAgent implements Agent {
   readonly id = 'strategy-formulation';
   readonly group = 'decision' as const;
   readonly scope = 'market' as const;
-  readonly events = ['candle.closed'] as const;
+  readonly events = ['candle.closed', 'regime.changed'] as const;
   private readonly bars = new BarStore(1500);
+  /** The adaptation agent's latest reading per series, when it runs. */
+  private readonly regimes = new Map<string, RegimeChange>();
   private params: StrategyFormulationParams;
 
   constructor(params: Partial<StrategyFormulationParams> = {}) {
@@ -89,6 +95,7 @@ export class StrategyFormulationAgent implements Agent {
 
   update(e: AgentEvent): void {
     if (e.type === 'candle.closed') this.bars.add(e.candle);
+    else if (e.type === 'regime.changed') this.regimes.set(`${e.regime.symbol}|${e.regime.tf}`, e.regime);
   }
 
   opine(q: OpinionQuery): OpinionDraft {
@@ -100,15 +107,22 @@ export class StrategyFormulationAgent implements Agent {
     if (all.length < need) return neutralDraft(head, `${q.symbol} ${q.tf}: ${all.length} bars, ${need} needed to score the strategies.`);
     const bars = all.slice(-need);
     const reg = readRegime(bars, p.evalBars);
+    // The adaptation agent's probabilities when it has spoken on this series (at or before asOf); else our own reading.
+    const published = this.regimes.get(`${q.symbol}|${q.tf}`);
+    const probs: Record<Regime, number> = published && published.asOf <= asOf ? published.p : { trending: 0, ranging: 0, volatile: 0, [reg.regime]: 1 };
+    const bonusOf = (name: StrategyName) => p.regimeBonus * (Object.keys(probs) as Regime[]).reduce((acc, r) => acc + (FAVOURED[r].includes(name) ? probs[r] : 0), 0);
     const results = STRATEGIES.map((name) => {
       const { pos, why } = positions(name, bars, p);
       const s: Score = score(bars, pos, p.evalBars);
-      const adjusted = s.t + (FAVOURED[reg.regime].includes(name) ? p.regimeBonus : 0);
-      return { name, s, adjusted, position: pos[pos.length - 1], why };
+      const bonus = bonusOf(name);
+      return { name, s, bonus, adjusted: s.t + bonus, position: pos[pos.length - 1], why };
     });
     const best = results.reduce((a, b) => (b.adjusted > a.adjusted ? b : a));
-    const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${FAVOURED[reg.regime].includes(r.name) ? ` (+${p.regimeBonus} regime)` : ''}`).join(', ');
-    const regimeText = `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
+    const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${r.bonus > 0 ? ` (+${fmt(r.bonus, 2)} regime)` : ''}`).join(', ');
+    const regimeText =
+      published && published.asOf <= asOf
+        ? `regime from adaptation: trending ${fmt(probs.trending * 100, 2)}%, ranging ${fmt(probs.ranging * 100, 2)}%, volatile ${fmt(probs.volatile * 100, 2)}%`
+        : `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
     const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio };
     for (const r of results) features[`t_${r.name}`] = r.s.t;
     if (best.adjusted <= 0) return { ...neutralDraft(head, `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}: no strategy earns its keep, standing aside.`, 0.1, 0.3), features };
