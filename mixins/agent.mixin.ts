@@ -23,7 +23,7 @@
  * Service name: `agent.<id>` (`agentServiceName`), actions `agent.<id>.opine|status|configure`.
  * Metadata `{agent: {id, group, scope, events}}` lets `consensus` find agents in the registry.
  */
-import { performance } from 'node:perf_hooks';
+import { IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
 import type { Agent, AgentEvent, AgentEventType, OpinionDraft, RegimeChange } from '../lib/agents/agent';
 import { LatencyWindow } from '../lib/agents/latency';
@@ -120,6 +120,7 @@ export interface AgentRuntime {
   warm: Map<string, Promise<void>>;
   books: Map<string, Promise<void> | 'fresh'>;
   clock: NodeJS.Timeout | null;
+  loopMonitor?: IntervalHistogram;
 }
 
 type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void } };
@@ -188,7 +189,7 @@ export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent
       return { type, order: { tenantId: (payload as Record<string, unknown>).tenantId as string, symbol: o.symbol, side: o.side === 'sell' ? 'sell' : 'buy', volume: Number(o.volume) || 0, status: String(o.status), time: Number(o.createdAt) || 0 } };
     }
     case 'clock': {
-      return isObj(payload) && typeof payload.now === 'number' ? { type, now: payload.now } : null;
+      return isObj(payload) && typeof payload.now === 'number' ? { type, now: payload.now, ...(typeof payload.loopLagMs === 'number' ? { loopLagMs: payload.loopLagMs } : {}) } : null;
     }
   }
   return null;
@@ -333,13 +334,22 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     },
     started(this: AgentThis) {
       if (descriptor.events.includes('clock')) {
-        const tick = () => feed(this, { type: 'clock', now: Date.now() });
+        // Wall time and event-loop delay (p99 over the last period) for agents that watch the system itself.
+        const h = monitorEventLoopDelay({ resolution: 10 });
+        h.enable();
+        const tick = () => {
+          const lag = h.count > 0 ? h.percentile(99) / 1e6 : 0;
+          h.reset();
+          feed(this, { type: 'clock', now: Date.now(), loopLagMs: lag });
+        };
         tick();
         this.runtime.clock = setInterval(tick, opts.clockMs ?? 1000);
+        this.runtime.loopMonitor = h;
       }
     },
     async stopped(this: AgentThis) {
       if (this.runtime.clock) clearInterval(this.runtime.clock);
+      this.runtime.loopMonitor?.disable();
       await Promise.allSettled([...this.runtime.warm.values(), ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,

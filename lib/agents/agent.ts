@@ -22,7 +22,7 @@ export type AgentEvent =
   | { type: 'decision.made'; decision: Decision }
   | { type: 'regime.changed'; regime: RegimeChange }
   | { type: 'order.updated'; order: OrderUpdate }
-  | { type: 'clock'; now: number };
+  | { type: 'clock'; now: number; loopLagMs?: number };
 
 /** `regime.changed` payload (emitted by the adaptation agent). */
 export interface RegimeChange {
