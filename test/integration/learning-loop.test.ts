@@ -64,5 +64,17 @@ describe('learning loop', () => {
     expect(last.opinions.length).toBeGreaterThanOrEqual(10);
     expect(last.opinions.find((o) => o.agent === 'adaptation')!.rationale).toMatch(/regime (trending|ranging|volatile)/);
     expect(last.opinions.find((o) => o.agent === 'strategy-formulation')!.rationale).toMatch(/regime from adaptation/);
-  }, 120_000);
+
+    // Walk-forward training from the gathered samples: a version is kept either way; a promoted one reaches consensus.
+    const t = await p.broker.call<{ version: number; promoted: boolean; reason: string }, object>('agent.model-improvement.train', {}, { timeout: 120_000 });
+    expect(t.version).toBe(1);
+    expect(t.reason).toMatch(/out-of-sample log loss/);
+    const pool2 = new Pool({ connectionString: db.url });
+    const versions = await pool2.query<{ version: number; active: boolean; metrics: { oosLogLoss: number } }>('SELECT version, active, metrics FROM ensemble_models');
+    await pool2.end();
+    expect(versions.rows).toHaveLength(1);
+    expect(versions.rows[0].active).toBe(t.promoted);
+    expect(versions.rows[0].metrics.oosLogLoss).toBeGreaterThan(0);
+    if (t.promoted) await waitFor(async () => (await p.broker.call<{ model: { version: number } | null }, object>('consensus.agentsList', {}, meta)).model?.version === 1);
+  }, 180_000);
 });
