@@ -188,6 +188,17 @@ export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent
       if (!o || typeof payload !== 'object' || typeof (payload as Record<string, unknown>).tenantId !== 'string' || typeof o.symbol !== 'string') return null;
       return { type, order: { tenantId: (payload as Record<string, unknown>).tenantId as string, symbol: o.symbol, side: o.side === 'sell' ? 'sell' : 'buy', volume: Number(o.volume) || 0, status: String(o.status), time: Number(o.createdAt) || 0 } };
     }
+    case 'requests.observed': {
+      // flowchain.spans: {node, spans: SpanRecord[]}; API requests are the http spans with a tenant.
+      const spans = isObj(payload) && Array.isArray(payload.spans) ? (payload.spans as unknown[]) : [];
+      const requests = spans
+        .filter((x): x is Record<string, unknown> => isObj(x) && x.kind === 'http' && typeof x.tenantId === 'string')
+        .map((x) => ({ tenantId: x.tenantId as string, op: String(x.op ?? x.name ?? ''), durationMs: Number(x.duration) || 0, error: x.error !== null && x.error !== undefined, time: Number(x.start) || 0 }));
+      return { type, requests };
+    }
+    case 'notification.sent': {
+      return isObj(payload) && typeof payload.tenantId === 'string' ? { type, tenantId: payload.tenantId, time: typeof payload.time === 'number' ? payload.time : 0 } : null;
+    }
     case 'clock': {
       return isObj(payload) && typeof payload.now === 'number' ? { type, now: payload.now, ...(typeof payload.loopLagMs === 'number' ? { loopLagMs: payload.loopLagMs } : {}) } : null;
     }
@@ -198,6 +209,7 @@ export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent
 /** Broker event names feeding each agent event type. */
 const BROKER_EVENTS: Partial<Record<AgentEventType, string[]>> = {
   'order.updated': ['order.accepted', 'order.filled', 'order.rejected', 'order.cancelled'],
+  'requests.observed': ['flowchain.spans'],
   clock: [],
 };
 

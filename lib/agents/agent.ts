@@ -22,7 +22,20 @@ export type AgentEvent =
   | { type: 'decision.made'; decision: Decision }
   | { type: 'regime.changed'; regime: RegimeChange }
   | { type: 'order.updated'; order: OrderUpdate }
-  | { type: 'clock'; now: number; loopLagMs?: number };
+  | { type: 'clock'; now: number; loopLagMs?: number }
+  | { type: 'requests.observed'; requests: RequestObservation[] }
+  | { type: 'notification.sent'; tenantId: string; time: number };
+
+/** One API request of a tenant, from the tracing spans (`flowchain.spans`, kind http). */
+export interface RequestObservation {
+  tenantId: string;
+  /** `GET /api/v1/decisions/:id` */
+  op: string;
+  durationMs: number;
+  error: boolean;
+  /** Start, ms. */
+  time: number;
+}
 
 /** `regime.changed` payload (emitted by the adaptation agent). */
 export interface RegimeChange {
@@ -53,7 +66,7 @@ export interface Outgoing {
 
 export type AgentEventType = AgentEvent['type'];
 
-export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated', 'decision.made', 'regime.changed', 'order.updated', 'clock'];
+export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated', 'decision.made', 'regime.changed', 'order.updated', 'clock', 'requests.observed', 'notification.sent'];
 
 /** An opinion before the runtime stamps its latency. */
 export type OpinionDraft = Omit<Opinion, 'latencyMs'>;
