@@ -5,10 +5,8 @@
  *
  * - in-process: consensus and the eight agents in one broker;
  * - over NATS: consensus here, the agents in a second process (`plan2 start`
- *   with SERVICES=agents/research,agents/decision) on the real NATS server;
+ *   with SERVICES=agents) on the real NATS server;
  * - fan-out: one candle decided for 200 tenants (market opinions shared);
- * - all sixteen agents in one process (learning and monitoring included);
- * - training time of the neural ensemble per 10,000 samples;
  * - pure compute: the eight agent classes and the fusions without broker or
  *   database (the floor of the decision path);
  * - fusion only (the three methods on eight opinions) and neural-ensemble
@@ -39,7 +37,7 @@ import { DATA_BUNDLE_DIR, ROOT } from '../paths';
 import { startPlatform, Platform } from '../runner';
 import { fuseAll, SignalCorrelation } from '../lib/consensus';
 import { compileForward, createRunner, EnsembleModel, encodeInputs } from '../lib/consensus/neural';
-import { loadTf, trainEnsemble } from '../lib/consensus/train';
+import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { Bench, nowNs, summarize } from './util';
@@ -267,18 +265,6 @@ function pureCompute(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmu
   return { agentsAndFusionsMs: round(summarize(ms)) };
 }
 
-/** Walk-forward training time (tfjs, 40 epochs) per 10,000 samples shaped like real decisions. */
-async function trainingTime(sample: Opinion[]): Promise<Record<string, unknown>> {
-  const agents = [...new Set(sample.map((o) => o.agent))].sort();
-  let s = 99;
-  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  const actions = ['buy', 'hold', 'sell'] as const;
-  const samples = Array.from({ length: 10_000 }, () => ({ outcome: actions[Math.floor(rnd() * 3)], opinions: sample.map((o) => ({ agent: o.agent, p: o.p, confidence: o.confidence * rnd() })) }));
-  const t0 = nowNs();
-  await trainEnsemble(samples, { agents, version: 1, epochs: 40, seed: 1 });
-  return { samples: 10_000, epochs: 40, ms: Math.round(Number(nowNs() - t0) / 1e6) };
-}
-
 const bench: Bench = async (args) => {
   const bars = Number(args[0] ?? 900);
   const warmup = Number(args[1] ?? 300);
@@ -292,7 +278,7 @@ const bench: Bench = async (args) => {
   else {
     try {
       // In one process.
-      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents/research,agents/decision', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
+      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
       const p = await startPlatform(cfg, { logger: false });
       try {
         await addTenants(db.url, ['bench', ...Array.from({ length: 200 }, (_, i) => `fan${i}`)]);
@@ -323,25 +309,6 @@ const bench: Bench = async (args) => {
     }
   }
 
-  // All sixteen agents in one process (issue 7's learning and monitoring agents included).
-  const db16 = await freshDatabase();
-  if (db16) {
-    try {
-      const cfg = setConfig(loadConfig({ DATABASE_URL: db16.url, SERVICES: 'consensus,agents', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
-      const p = await startPlatform(cfg, { logger: false });
-      try {
-        await addTenants(db16.url, ['bench']);
-        await p.broker.call('consensus.watchlistSeed', { tenantId: 'bench', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
-        const r = await drive(p, day, 'bench', 0, bars, warmup);
-        result.inProcess16Agents = { candleToPersistedDecisionMs: round(summarize(r.ms)), askAndFuseMs: round(summarize(r.gatherFuseMs)), processCpuMsPerDecision: Math.round(r.cpuMsPerCandle * 1000) / 1000, opinionsPerDecision: { min: Math.min(...r.opinions), max: Math.max(...r.opinions) }, abstentions: r.abstained, deadlineMs: 10 };
-      } finally {
-        await p.stop();
-      }
-    } finally {
-      await db16.drop();
-    }
-  }
-
   // Over NATS: agents in a second process.
   const bin = path.join(ROOT, 'dist', 'cli', 'plan2.js');
   const db2 = await freshDatabase();
@@ -354,7 +321,7 @@ const bench: Bench = async (args) => {
   else {
     const ns = `plan2bench-${process.pid}-${randomBytes(3).toString('hex')}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-bench-'));
-    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents/research,agents/decision', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
     try {
       const cfg = setConfig(loadConfig({ DATABASE_URL: db2.url, TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-consensus`, SERVICES: 'consensus', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
       const p = await startPlatform(cfg, { logger: false });
@@ -384,7 +351,6 @@ const bench: Bench = async (args) => {
   if (sample.length > 0) {
     result.fusionOnlyMs = fusionOnly(sample);
     result.neuralInference = await inference(sample);
-    result.training = await trainingTime(sample);
   }
   return result;
 };

@@ -1,24 +1,32 @@
 /**
- * `npm run bench -- flowchain [--n 3000] [--blocks 4] [--agents 8] [--pg postgres://…]`
+ * `npm run bench -- flowchain [--n 1500] [--blocks 8] [--agents 8] [--pg postgres://…] [--nats nats://…]`
  *
  * 1. overhead: a decision-like call chain in one process (consensus.decide →
  *    N agents' opine in parallel, each ~20 µs of arithmetic → fusion →
  *    risk.evaluate → trading.submit → order.filled), closed loop, latency of
- *    `consensus.decide`. Three modes in alternating blocks (the machine is
- *    shared, so drift hits all modes alike): tracing off; Moleculer tracing on
- *    without exporter (its own cost); tracing + FlowChain exporter + sampling +
- *    the flowchain service assembling and persisting to PostgreSQL (Plan2's setup).
+ *    `consensus.decide`. Four modes in blocks, the order rotated per block (the
+ *    machine is shared, so bursts of other load hit all modes alike; p99 is
+ *    compared as the median of per-block ratios, CPU µs per decision too):
+ *    tracing off; Moleculer tracing without exporter (its own cost); tracing +
+ *    FlowChain exporter + sampling + the flowchain service in the same process
+ *    (the single-process `npm start` layout); the same with FlowChain on its own
+ *    node (a child process) over NATS (the production layout).
  * 2. exportLatency: time from a decision's end to its execution being
  *    assembled in FlowChain, and bytes per span on the wire, with Moleculer's
  *    Event exporter (interval 1 s; FlowChain must then wait 1.3 s for a trace to
  *    settle) versus the FlowChain exporter (100 ms batches, 600 ms settle).
- * 3. absorb: spans/s the engine assembles (synthetic decision traces, many
- *    tenants), spans/s converted by the exporter, executions/s stored.
+ * 3. tickIngest: calls/s of a trivial tick ingest action with tracing off,
+ *    ticks sampled at 1 %, and every tick traced.
+ * 4. absorb: spans/s the engine assembles (synthetic decision traces, many
+ *    tenants; wall and per CPU second), spans/s converted by the exporter,
+ *    executions/s stored.
  *
  * Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432/postgres): a
  * database is created for the run and dropped after.
  */
+import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import { Context, ServiceBroker, ServiceSchema } from 'moleculer';
 import { Client } from 'pg';
 import { parseArgs, flagNumber, flagString } from '../cli/command';
@@ -34,7 +42,8 @@ import { createBroker } from '../runner';
 import type { Execution, SpanRecord } from '../types/flowchain';
 import { Bench, nowNs, percentile, summarize } from './util';
 
-type Mode = 'off' | 'tracing' | 'flowchain';
+type Mode = 'off' | 'tracing' | 'flowchain' | 'remote';
+const MODES: Mode[] = ['off', 'tracing', 'flowchain', 'remote'];
 
 /** An agent's stand-in computation: an EMA over `iters` synthetic prices. */
 function work(seed: number, iters: number): number {
@@ -97,21 +106,40 @@ function services(agents: number): ServiceSchema[] {
   ];
 }
 
-async function startBroker(cfg: Config, mode: Mode, agents: number, flowchain: Record<string, unknown> = {}, exporter?: unknown): Promise<ServiceBroker> {
+async function startBroker(cfg: Config, mode: Mode, agents: number, flowchain: Record<string, unknown> = {}, exporter?: unknown, namespace?: string): Promise<ServiceBroker> {
   const base = brokerOptions(cfg);
   const overrides =
     mode === 'off'
       ? { tracing: { enabled: false }, middlewares: [] }
       : mode === 'tracing'
-        ? { tracing: { ...base.tracing as object, exporter: null }, middlewares: [] }
+        ? { tracing: { ...(base.tracing as object), exporter: null }, middlewares: [] }
         : exporter
-          ? { tracing: { ...base.tracing as object, exporter: [exporter] } }
+          ? { tracing: { ...(base.tracing as object), exporter: [exporter] } }
           : {};
-  const broker = createBroker(cfg, { nodeID: `bench-${mode}-${randomBytes(2).toString('hex')}`, ...overrides } as never);
+  const c = mode === 'remote' ? { ...cfg } : { ...cfg, transporter: null };
+  const broker = createBroker(c, { nodeID: `bench-${mode}-${randomBytes(2).toString('hex')}`, ...(namespace ? { namespace } : {}), ...overrides } as never);
   for (const s of services(agents)) broker.createService(s);
   if (mode === 'flowchain') broker.createService({ ...FlowChainService, settings: { ...FlowChainService.settings, flowchain } } as never);
   await broker.start();
+  if (mode === 'remote') await broker.waitForServices(['flowchain'], 20_000);
   return broker;
+}
+
+/** A FlowChain node in a child process, over NATS. */
+async function startRemoteFlowChain(nats: string, namespace: string, databaseUrl: string): Promise<ChildProcess> {
+  const child = fork(path.join(__dirname, 'flowchain-node' + (__filename.endsWith('.ts') ? '.ts' : '.js')), [nats, namespace, databaseUrl], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`flowchain node exited with ${code}`)));
+  });
+  return child;
+}
+
+async function stopRemote(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.send('stop');
+  });
 }
 
 async function decisions(broker: ServiceBroker, n: number): Promise<number[]> {
@@ -130,46 +158,57 @@ function stats(xs: number[]) {
   return { n: s.n, p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), mean: r3(s.mean), max: r3(s.max) };
 }
 
-async function overhead(cfg: Config, n: number, blocks: number, agents: number, iters: number) {
+async function overhead(cfg: Config, n: number, blocks: number, agents: number, iters: number, nats: string) {
   agentIters = iters;
-  const samples: Record<Mode, number[]> = { off: [], tracing: [], flowchain: [] };
-  const perBlock: Record<Mode, number[]> = { off: [], tracing: [], flowchain: [] };
+  const samples: Record<Mode, number[]> = { off: [], tracing: [], flowchain: [], remote: [] };
+  const p99s: Record<Mode, number[]> = { off: [], tracing: [], flowchain: [], remote: [] };
+  const cpu: Record<Mode, number[]> = { off: [], tracing: [], flowchain: [], remote: [] };
   let fcCounters: unknown = null;
-  for (let b = 0; b < blocks; b++) {
-    for (const mode of ['off', 'tracing', 'flowchain'] as Mode[]) {
-      const broker = await startBroker(cfg, mode, agents);
-      await decisions(broker, Math.min(500, n)); // warm-up (JIT, pools)
-      const xs = await decisions(broker, n);
-      samples[mode].push(...xs);
-      perBlock[mode].push(r3(percentile(Float64Array.from(xs).sort(), 99)));
-      if (mode === 'flowchain') {
-        const rt = (broker.getLocalService('flowchain') as unknown as { rt: FlowChainRuntime }).rt;
-        await new Promise((r) => setTimeout(r, 1000));
-        fcCounters = { engine: { ...rt.engine.counters }, runtime: { ...rt.counters } };
+  const namespace = `bench-fc-${randomBytes(3).toString('hex')}`;
+  const remoteCfg: Config = { ...cfg, transporter: nats };
+  const child = await startRemoteFlowChain(nats, namespace, cfg.databaseUrl as string);
+  try {
+    for (let b = 0; b < blocks; b++) {
+      // rotate the order so that no mode always runs first or last in a block
+      const order = MODES.map((_, i) => MODES[(i + b) % MODES.length]);
+      for (const mode of order) {
+        const broker = await startBroker(mode === 'remote' ? remoteCfg : cfg, mode, agents, {}, undefined, mode === 'remote' ? namespace : undefined);
+        await decisions(broker, Math.min(300, n)); // warm-up (JIT, pools)
+        const c0 = process.cpuUsage();
+        const xs = await decisions(broker, n);
+        const c1 = process.cpuUsage(c0);
+        cpu[mode].push(r3((c1.user + c1.system) / n));
+        samples[mode].push(...xs);
+        p99s[mode].push(r3(percentile(Float64Array.from(xs).sort(), 99)));
+        if (mode === 'flowchain') {
+          const rt = (broker.getLocalService('flowchain') as unknown as { rt: FlowChainRuntime }).rt;
+          await new Promise((r) => setTimeout(r, 1000));
+          fcCounters = { engine: { ...rt.engine.counters }, runtime: { ...rt.counters } };
+        }
+        await broker.stop();
+        await closeDb();
       }
-      await broker.stop();
-      await closeDb();
     }
+  } finally {
+    await stopRemote(child);
   }
   const off = stats(samples.off);
-  const tracing = stats(samples.tracing);
-  const fc = stats(samples.flowchain);
+  const med = (xs: number[]) => r3(percentile(Float64Array.from(xs).sort(), 50));
+  const ratio = (m: Mode) => med(p99s[m].map((v, i) => v / p99s.off[i]));
   const pct = (a: number, b: number) => Math.round(((a - b) / b) * 1000) / 10;
-  return {
-    agents,
-    agentWorkIterations: iters,
-    decisionsPerMode: samples.off.length,
-    off,
-    tracingOnly: tracing,
-    tracingAndFlowChain: fc,
-    p99PerBlock: perBlock,
-    overheadPct: {
-      p50: { tracingOnly: pct(tracing.p50, off.p50), tracingAndFlowChain: pct(fc.p50, off.p50) },
-      p99: { tracingOnly: pct(tracing.p99, off.p99), tracingAndFlowChain: pct(fc.p99, off.p99) },
-    },
-    overheadMsPerDecision: { p50: r3(fc.p50 - off.p50), p99: r3(fc.p99 - off.p99) },
-    flowchainCounters: fcCounters,
-  };
+  const out: Record<string, unknown> = { agents, agentWorkIterations: iters, decisionsPerMode: samples.off.length, blocks };
+  const label: Record<Mode, string> = { off: 'off', tracing: 'tracingOnly', flowchain: 'flowchainInProcess', remote: 'flowchainOnOwnNode' };
+  for (const m of MODES) {
+    const st = stats(samples[m]);
+    out[label[m]] = {
+      ...st,
+      p99PerBlock: p99s[m],
+      cpuUsPerDecision: med(cpu[m]),
+      ...(m === 'off' ? {} : { overheadPct: { p50: pct(st.p50, off.p50), p99Pooled: pct(st.p99, off.p99), p99MedianOfBlockRatios: Math.round((ratio(m) - 1) * 1000) / 10 } }),
+    };
+  }
+  out.flowchainInProcessCounters = fcCounters;
+  return out;
 }
 
 async function exportLatency(cfg: Config, agents: number, n: number) {
@@ -218,6 +257,38 @@ async function exportLatency(cfg: Config, agents: number, n: number) {
   return out;
 }
 
+/**
+ * Tick ingest through the broker: a trivial `market-data.ingest` called in a
+ * closed loop; calls/s and CPU µs per call with tracing off, with ticks sampled
+ * at `rate` (Plan2's default 1 %) and with every tick traced. The FlowChain
+ * exporter runs in every traced mode; no flowchain service listens, so spans of
+ * kept ticks are converted and dropped (the node-side cost only).
+ */
+async function tickIngest(cfg: Config, n: number, rate: number) {
+  const modes: { name: string; tracing: boolean; rate: number }[] = [
+    { name: 'tracingOff', tracing: false, rate: 0 },
+    { name: `sampled${Math.round(rate * 1000) / 10}pct`, tracing: true, rate },
+    { name: 'tracedAll', tracing: true, rate: 1 },
+  ];
+  const out: Record<string, unknown> = {};
+  for (const m of modes) {
+    const c: Config = { ...cfg, transporter: null, tickTraceRate: m.rate };
+    const broker = createBroker(c, { nodeID: `bench-ingest-${randomBytes(2).toString('hex')}`, ...(m.tracing ? {} : { tracing: { enabled: false } }) } as never);
+    broker.createService({ name: 'market-data', actions: { ingest: { params: { symbol: 'string', bid: 'number' }, handler: () => true } } });
+    await broker.start();
+    const p = { symbol: 'EURUSD', bid: 1.1 };
+    for (let i = 0; i < 5000; i++) await broker.call('market-data.ingest', p);
+    const c0 = process.cpuUsage();
+    const t0 = nowNs();
+    for (let i = 0; i < n; i++) await broker.call('market-data.ingest', p);
+    const wall = Number(nowNs() - t0) / 1e9;
+    const cu = process.cpuUsage(c0);
+    out[m.name] = { calls: n, callsPerSecWall: Math.round(n / wall), cpuUsPerCall: r3((cu.user + cu.system) / n) };
+    await broker.stop();
+  }
+  return out;
+}
+
 function syntheticTraces(count: number, tenants: number, agents: number): SpanRecord[][] {
   const traces: SpanRecord[][] = [];
   const t0 = Date.now();
@@ -256,6 +327,7 @@ async function absorb(cfg: Config, agents: number) {
   const traces = syntheticTraces(20_000, 500, agents);
   const spans = traces.flat();
   const eng = new FlowChainEngine({ settleMs: 0 });
+  const cpu0 = process.cpuUsage();
   const t0 = nowNs();
   let now = Date.now();
   for (let i = 0; i < spans.length; i += 500) {
@@ -264,6 +336,8 @@ async function absorb(cfg: Config, agents: number) {
   }
   eng.flushAll(++now);
   const sec = Number(nowNs() - t0) / 1e9;
+  const cpuU = process.cpuUsage(cpu0);
+  const cpuSec = (cpuU.user + cpuU.system) / 1e6;
   // exporter-side conversion of live-like spans
   const live: SpanLike[] = spans.slice(0, 50_000).map((s) => ({
     id: s.id,
@@ -300,6 +374,7 @@ async function absorb(cfg: Config, agents: number) {
       seconds: r3(sec),
       spansPerSec: Math.round(spans.length / sec),
       executionsPerSec: Math.round(eng.counters.executions / sec),
+      spansPerCpuSec: Math.round(spans.length / cpuSec),
     },
     exporterConversion: { spans: live.length, spansPerSec: Math.round(live.length / convSec) },
     storage: { executions: ex.length, seconds: r3(storeSec), executionsPerSec: Math.round(ex.length / storeSec) },
@@ -308,10 +383,11 @@ async function absorb(cfg: Config, agents: number) {
 
 const bench: Bench = async (args) => {
   const p = parseArgs(args);
-  const n = flagNumber(p, 'n', 3000);
-  const blocks = flagNumber(p, 'blocks', 4);
+  const n = flagNumber(p, 'n', 1500);
+  const blocks = flagNumber(p, 'blocks', 8);
   const agents = flagNumber(p, 'agents', 8);
   const pgAdmin = flagString(p, 'pg') ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const nats = flagString(p, 'nats') ?? 'nats://127.0.0.1:4222';
   const dbName = `plan2_bench_fc_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = new Client({ connectionString: pgAdmin });
   await admin.connect();
@@ -325,12 +401,14 @@ const bench: Bench = async (args) => {
     await db.query(`INSERT INTO tenants (id, name) VALUES ('bench', 'Bench')`);
     await closeDb();
     process.stderr.write('  overhead (minimal agents)…\n');
-    const minimal = await overhead(cfg, n, blocks, agents, 400);
+    const minimal = await overhead(cfg, n, blocks, agents, 400, nats);
     process.stderr.write('  overhead (agents near the consensus budget)…\n');
-    const realistic = await overhead(cfg, Math.round(n / 3), blocks, agents, 12_000);
+    const realistic = await overhead(cfg, Math.round(n / 3), blocks, agents, 12_000, nats);
     agentIters = 400;
     process.stderr.write('  export latency…\n');
     const l = await exportLatency(cfg, agents, 300);
+    process.stderr.write('  tick ingest…\n');
+    const t = await tickIngest(cfg, 50_000, 0.01);
     process.stderr.write('  absorb…\n');
     const a = await absorb(cfg, agents);
     return {
@@ -342,6 +420,7 @@ const bench: Bench = async (args) => {
         nearBudget: realistic,
       },
       exportLatency: l,
+      tickIngest: t,
       absorb: a,
     };
   } finally {

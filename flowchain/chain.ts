@@ -11,8 +11,9 @@
  *   another chain: MT5_To_Database ends where `candle.closed` begins AI_Decision);
  * - each span belongs to the first step (in definition order) it matches, or
  *   inherits its nearest ancestor's step; under a `sticky` step everything is that step;
- * - an execution lacking a `required` step is not one of this chain (the many
- *   `candle.closed` listeners that only update agent state are not decisions);
+ * - an execution lacking a `required` step, or holding fewer than `minSteps`
+ *   distinct steps, is not one of this chain (the many `candle.closed` listeners
+ *   that only update agent state are not decisions);
  * - `fanout` steps run several spans in parallel (agents' `opine`): a failed
  *   span there fails the execution only if the error propagated to the anchor.
  */
@@ -51,6 +52,15 @@ export interface ChainDefinition {
   description: string;
   steps: StepDefinition[];
   boundaries?: SpanMatcher[];
+  /** An execution needs at least this many distinct steps (default 1). */
+  minSteps?: number;
+  /**
+   * How long (ms) a trace stays open while one of its anchors does not yet make
+   * an execution (too few or required steps missing): for work an anchor hands
+   * to a queue, which may run seconds later (consensus decides candle after
+   * candle). Default 0: a trace is assembled once quiet for the settle time.
+   */
+  waitMs?: number;
   /** Set by the registry for the definitions that ship with Plan2. */
   builtIn?: boolean;
 }
@@ -128,20 +138,47 @@ export interface CompiledChain {
   isBoundary(s: SpanRecord): boolean;
 }
 
+const MEMO_MAX = 10_000;
+
 export function compileChain(def: ChainDefinition): CompiledChain {
   const steps = def.steps.map((d, index) => ({ def: d, index, matches: compileAny(d.match) }));
+  // Spans of one operation match the same step: memoise by the fields matchers read (tags only when a matcher reads tags).
+  const readsTags = [...def.steps.flatMap((s) => s.match), ...(def.boundaries ?? [])].some((m) => m.tags !== undefined);
+  const memo = new Map<string, number>();
+  const bmemo = new Map<string, boolean>();
+  const keyOf = (s: SpanRecord): string | null =>
+    readsTags && s.tags ? null : `${s.kind}\u0000${s.service ?? ''}\u0000${s.op}\u0000${s.name}\u0000${s.action ?? ''}\u0000${s.event ?? ''}`;
   const anyEntry = def.steps.some((s) => s.entry);
   const entries = new Set(steps.filter((s) => (anyEntry ? s.def.entry : s.index === 0)).map((s) => s.index));
   const boundary = def.boundaries && def.boundaries.length > 0 ? compileAny(def.boundaries) : () => false;
+  const match = (s: SpanRecord): number => {
+    for (const st of steps) if (st.matches(s)) return st.index;
+    return -1;
+  };
   return {
     def,
     steps,
     stepOf(s) {
-      for (const st of steps) if (st.matches(s)) return st.index;
-      return -1;
+      const k = keyOf(s);
+      if (k === null) return match(s);
+      let v = memo.get(k);
+      if (v === undefined) {
+        if (memo.size >= MEMO_MAX) memo.clear();
+        memo.set(k, (v = match(s)));
+      }
+      return v;
     },
     isEntry: (i) => entries.has(i),
-    isBoundary: boundary,
+    isBoundary(s) {
+      const k = keyOf(s);
+      if (k === null) return boundary(s);
+      let v = bmemo.get(k);
+      if (v === undefined) {
+        if (bmemo.size >= MEMO_MAX) bmemo.clear();
+        bmemo.set(k, (v = boundary(s)));
+      }
+      return v;
+    },
   };
 }
 
@@ -215,6 +252,14 @@ export function validateChainDefinition(input: unknown): ChainDefinition {
   }
   const def: ChainDefinition = { name: o.name, description, steps };
   if (boundaries && boundaries.length > 0) def.boundaries = boundaries;
+  if (o.waitMs !== undefined) {
+    if (typeof o.waitMs !== 'number' || !Number.isInteger(o.waitMs) || o.waitMs < 0 || o.waitMs > 600_000) throw bad('waitMs must be an integer in [0, 600000]');
+    if (o.waitMs > 0) def.waitMs = o.waitMs;
+  }
+  if (o.minSteps !== undefined) {
+    if (typeof o.minSteps !== 'number' || !Number.isInteger(o.minSteps) || o.minSteps < 1 || o.minSteps > steps.length) throw bad(`minSteps must be an integer in [1, ${steps.length}]`);
+    if (o.minSteps > 1) def.minSteps = o.minSteps;
+  }
   return def;
 }
 

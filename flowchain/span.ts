@@ -80,11 +80,15 @@ export function normalizePath(url: string): string {
     .join('/');
 }
 
+/** Top-level tags Moleculer sets itself: read into fields or dropped, never copied. */
+const KNOWN_TOP = new Set(['callingLevel', 'action', 'remoteCall', 'callerNodeID', 'nodeID', 'options', 'requestID', 'meta', 'params', 'fromCache', 'event', 'eventName', 'eventType', 'sampling']);
+
 function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, string | number | boolean>): void {
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k in obj) {
+    if (prefix === '' && KNOWN_TOP.has(k)) continue;
     if (Object.keys(out).length >= TAGS_MAX) return;
+    const v = obj[k];
     const key = prefix ? `${prefix}.${k}` : k;
-    if (key === 'params' || key.startsWith('params.') || key === 'meta' || key.startsWith('meta.') || key === 'options' || key.startsWith('options.')) continue;
     if (SKIP_TAGS.has(key)) continue;
     if (isPlainObject(v)) flatten(v, key, out);
     else if (typeof v === 'string') out[key] = v.length > TAG_STRING_MAX ? v.slice(0, TAG_STRING_MAX) : v;
@@ -118,10 +122,12 @@ export function spanError(err: unknown): SpanError | null {
 export function toSpanRecord(span: SpanLike): SpanRecord {
   const tags = (span.tags ?? {}) as Record<string, unknown>;
   const service = span.service ? (span.service.fullName ?? span.service.name ?? null) : null;
-  const actionName = str(get(tags, 'action.name'));
+  const action = tags.action as { name?: unknown } | null | undefined;
+  const actionName = str(action?.name);
   const eventName = str(tags.eventName) ?? str(get(tags, 'event.name'));
-  const method = str(get(tags, 'params.req.method'));
-  const url = str(get(tags, 'params.req.url'));
+  const req = tags.params ? get(tags, 'params.req') : undefined;
+  const method = isPlainObject(req) ? str(req.method) : undefined;
+  const url = isPlainObject(req) ? str(req.url) : undefined;
   let kind: SpanRecord['kind'];
   let op: string;
   if (span.type === 'action' && method && url) {
@@ -148,14 +154,14 @@ export function toSpanRecord(span: SpanLike): SpanRecord {
     op,
     service,
     node: str(tags.nodeID) ?? null,
-    tenantId: str(get(tags, 'meta.tenantId')) ?? null,
+    tenantId: str((tags.meta as { tenantId?: unknown } | null | undefined)?.tenantId) ?? null,
     start,
     duration: Math.max(0, duration),
     error: spanError(span.error),
   };
   if (actionName) rec.action = actionName;
   if (eventName) rec.event = eventName;
-  const rate = get(tags, 'sampling.rate');
+  const rate = (tags.sampling as { rate?: unknown } | null | undefined)?.rate;
   if (typeof rate === 'number' && rate > 0 && rate <= 1) rec.sampleRate = rate;
   const rest: Record<string, string | number | boolean> = {};
   flatten(tags, '', rest);

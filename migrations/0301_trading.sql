@@ -67,12 +67,26 @@ CREATE TABLE positions (
   status       text NOT NULL CHECK (status IN ('open', 'closed')),
   realized_pnl numeric NOT NULL DEFAULT 0,
   ticket       text,
+  -- Netting accounts hold at most one open position per symbol (enforced below).
+  netting      boolean NOT NULL DEFAULT false,
   opened_at    bigint NOT NULL,
   updated_at   bigint NOT NULL,
   closed_at    bigint,
   FOREIGN KEY (tenant_id, account_id) REFERENCES trading_accounts (tenant_id, id)
 );
 CREATE INDEX positions_open ON positions (tenant_id, account_id, symbol) WHERE status = 'open';
+CREATE UNIQUE INDEX positions_netting_one_open ON positions (tenant_id, account_id, symbol) WHERE status = 'open' AND netting;
+
+-- Aborts the statement it appears in (serialization_failure) when `ok` is false: lets one
+-- statement with data-modifying CTEs refuse to commit when a guard matched no row.
+CREATE FUNCTION plan2_assert(ok boolean, msg text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT ok THEN
+    RAISE EXCEPTION '%', msg USING ERRCODE = '40001';
+  END IF;
+  RETURN true;
+END
+$$;
 CREATE INDEX positions_tenant_updated ON positions (tenant_id, updated_at DESC);
 
 CREATE TABLE fills (

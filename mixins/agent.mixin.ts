@@ -18,19 +18,24 @@
  *   DomainErrors (bad query, bad config) pass through as 4xx;
  * - `status` and `configure` (parameters, per tenant for tenant-scoped agents;
  *   broadcast to the other instances through `agents.configured`);
- * - warms a new (symbol, tf) up from `market-data.candles` when that action exists.
+ * - warms a new (symbol, tf) up from `market-data.candles` when that action exists;
+ * - publishes the facts an agent derives (`drainFacts`, e.g. `regime.changed`)
+ *   after each update, in order, through `opts.publish` when given (a service
+ *   that must persist before announcing) or else by emit/broadcast.
  *
  * Service name: `agent.<id>` (`agentServiceName`), actions `agent.<id>.opine|status|configure`.
  * Metadata `{agent: {id, group, scope, events}}` lets `consensus` find agents in the registry.
  */
-import { IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
-import type { Agent, AgentEvent, AgentEventType, OpinionDraft, RegimeChange } from '../lib/agents/agent';
+import type { Agent, AgentEvent, AgentEventType, AgentFact, OpinionDraft } from '../lib/agents/agent';
 import { LatencyWindow } from '../lib/agents/latency';
 import { checkOpinion } from '../lib/agents/opinion';
 import { DomainError } from '../lib/errors';
 import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../types/agents';
-import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../types/events';
+import type { CalendarEvent, NewsItem, NotificationSent, PortfolioSnapshot, RegimeChange } from '../types/events';
+import type { SpanBatch } from '../types/flowchain';
+import type { Order } from '../types/trading';
 import { Candle, Tick, TIMEFRAMES, Timeframe } from '../types/market';
 import type { TenantMeta } from '../types/meta';
 
@@ -52,14 +57,14 @@ export interface AgentDescriptor {
 export interface AgentMixinOptions {
   /** Bars fetched from `market-data.candles` the first time a (symbol, tf) shows up; 0 turns warm-up off. */
   warmupBars?: number;
+  /** Publishes one derived fact (default: broadcast or emit it). Called in order; a rejection is logged. */
+  publish?: (this: AgentThis, fact: AgentFact) => Promise<void>;
   /**
    * Keep the agent's view of each tenant's book current: on `order.filled` and
    * `position.changed` (and the first time a tenant is asked about), read
    * `trading.book` and feed it as `positions.updated`.
    */
   portfolio?: boolean;
-  /** Period of the `clock` event (wall time) for agents that declare it; default 1000 ms. */
-  clockMs?: number;
 }
 
 /** `trading.book` reply, the part agents use (types/trading.ts Book + exposure). */
@@ -118,12 +123,19 @@ export interface AgentRuntime {
   lastError: AgentStatus['lastError'];
   lastOpinion: Opinion | null;
   warm: Map<string, Promise<void>>;
+  /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
+  facts: Promise<void>;
   books: Map<string, Promise<void> | 'fresh'>;
-  clock: NodeJS.Timeout | null;
-  loopMonitor?: IntervalHistogram;
+  /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
+  feed(ev: AgentEvent): void;
 }
 
-type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void } };
+export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void; info(...a: unknown[]): void } };
+
+/** The agent a service built with `createAgentMixin` runs (for services that feed it samples or read its reports). */
+export function agentOf<T extends Agent>(svc: unknown): T {
+  return (svc as AgentThis).runtime.agent as T;
+}
 
 const candleProps = {
   type: 'object',
@@ -175,43 +187,31 @@ export function toAgentEvent(type: AgentEventType, payload: unknown): AgentEvent
       return { type, snapshot: payload as unknown as PortfolioSnapshot };
     }
     case 'decision.made': {
-      if (!isObj(payload) || typeof payload.tenantId !== 'string' || !Array.isArray(payload.opinions)) return null;
-      return { type, decision: payload as unknown as Decision };
+      const d = isObj(payload) && isObj(payload.decision) ? payload.decision : payload;
+      if (!isObj(d) || typeof d.id !== 'string' || typeof d.tenantId !== 'string' || typeof d.symbol !== 'string' || typeof d.asOf !== 'number' || !Array.isArray(d.opinions)) return null;
+      return { type, decision: d as unknown as Decision };
+    }
+    case 'order.accepted':
+    case 'order.filled': {
+      if (!isObj(payload) || !isObj(payload.order) || typeof payload.order.id !== 'string' || typeof payload.order.tenantId !== 'string') return null;
+      const order = payload.order as unknown as Order;
+      if (type === 'order.accepted') return { type, order };
+      return isObj(payload.fill) ? { type, order, fill: payload.fill as unknown as import('../types/trading').Fill } : { type, order };
     }
     case 'regime.changed': {
-      if (!isObj(payload) || typeof payload.symbol !== 'string' || typeof payload.regime !== 'string' || !isObj(payload.p)) return null;
-      return { type, regime: payload as unknown as RegimeChange };
-    }
-    case 'order.updated': {
-      // trading's order.accepted|filled|rejected|cancelled: {tenantId, order}
-      const o = isObj(payload) && isObj(payload.order) ? payload.order : null;
-      if (!o || typeof payload !== 'object' || typeof (payload as Record<string, unknown>).tenantId !== 'string' || typeof o.symbol !== 'string') return null;
-      return { type, order: { tenantId: (payload as Record<string, unknown>).tenantId as string, symbol: o.symbol, side: o.side === 'sell' ? 'sell' : 'buy', volume: Number(o.volume) || 0, status: String(o.status), time: Number(o.createdAt) || 0 } };
-    }
-    case 'requests.observed': {
-      // flowchain.spans: {node, spans: SpanRecord[]}; API requests are the http spans with a tenant.
-      const spans = isObj(payload) && Array.isArray(payload.spans) ? (payload.spans as unknown[]) : [];
-      const requests = spans
-        .filter((x): x is Record<string, unknown> => isObj(x) && x.kind === 'http' && typeof x.tenantId === 'string')
-        .map((x) => ({ tenantId: x.tenantId as string, op: String(x.op ?? x.name ?? ''), durationMs: Number(x.duration) || 0, error: x.error !== null && x.error !== undefined, time: Number(x.start) || 0 }));
-      return { type, requests };
+      if (!isObj(payload) || typeof payload.symbol !== 'string' || typeof payload.time !== 'number' || typeof payload.regime !== 'string' || !isObj(payload.p)) return null;
+      return { type, change: payload as unknown as RegimeChange };
     }
     case 'notification.sent': {
-      return isObj(payload) && typeof payload.tenantId === 'string' ? { type, tenantId: payload.tenantId, time: typeof payload.time === 'number' ? payload.time : 0 } : null;
+      if (!isObj(payload) || typeof payload.tenantId !== 'string' || typeof payload.time !== 'number') return null;
+      return { type, notification: payload as unknown as NotificationSent };
     }
-    case 'clock': {
-      return isObj(payload) && typeof payload.now === 'number' ? { type, now: payload.now, ...(typeof payload.loopLagMs === 'number' ? { loopLagMs: payload.loopLagMs } : {}) } : null;
+    case 'flowchain.spans': {
+      if (!isObj(payload) || !Array.isArray(payload.spans)) return null;
+      return { type, batch: payload as unknown as SpanBatch };
     }
   }
-  return null;
 }
-
-/** Broker event names feeding each agent event type. */
-const BROKER_EVENTS: Partial<Record<AgentEventType, string[]>> = {
-  'order.updated': ['order.accepted', 'order.filled', 'order.rejected', 'order.cancelled'],
-  'requests.observed': ['flowchain.spans'],
-  clock: [],
-};
 
 /**
  * The agent runtime mixin. Pass the agent instance, or a factory when the same
@@ -234,12 +234,22 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
   function feed(self: AgentThis, ev: AgentEvent): void {
     try {
       self.runtime.agent.update(ev);
-      const out = self.runtime.agent.drain?.();
-      if (out) for (const o of out) self.broker.emit(o.event, o.payload).catch((e: unknown) => self.logger.warn(`${name}: emitting ${o.event} failed: ${(e as Error).message}`));
     } catch (e) {
       self.runtime.counts.update++;
       fail(self, `update(${ev.type}): ${(e as Error).message}`);
       self.logger.error(`${name}: update(${ev.type}) failed: ${(e as Error).message}`);
+    }
+    if (self.runtime.agent.drainFacts) publishFacts(self);
+  }
+
+  /** Publish what the agent derived, in order; failures are logged (a fact is never retried blind). */
+  function publishFacts(self: AgentThis): void {
+    const facts = self.runtime.agent.drainFacts?.() ?? [];
+    for (const f of facts) {
+      const send = opts.publish
+        ? () => opts.publish!.call(self, f)
+        : () => (f.broadcast ? self.broker.broadcast(f.event, f.payload) : self.broker.emit(f.event, f.payload)).then(() => undefined);
+      self.runtime.facts = self.runtime.facts.then(send).catch((e: unknown) => self.logger.warn(`${name}: publishing ${f.event} failed: ${(e as Error).message}`));
     }
   }
 
@@ -295,21 +305,19 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     }
   }
   for (const type of descriptor.events) {
-    for (const brokerEvent of BROKER_EVENTS[type] ?? [type]) {
-      events[brokerEvent] = {
-        handler(this: AgentThis, ctx: Context<unknown>) {
-          const ev = toAgentEvent(type, ctx.params);
-          if (!ev) {
-            this.runtime.counts.update++;
-            fail(this, `malformed ${type} payload`);
-            this.logger.warn(`${name}: ignored a malformed ${brokerEvent} payload`);
-            return;
-          }
-          if (ev.type === 'candle.closed') warm(this, ev.candle.symbol, ev.candle.tf);
-          feed(this, ev);
-        },
-      };
-    }
+    events[type] = {
+      handler(this: AgentThis, ctx: Context<unknown>) {
+        const ev = toAgentEvent(type, ctx.params);
+        if (!ev) {
+          this.runtime.counts.update++;
+          fail(this, `malformed ${type} payload`);
+          this.logger.warn(`${name}: ignored a malformed ${type} payload`);
+          return;
+        }
+        if (ev.type === 'candle.closed') warm(this, ev.candle.symbol, ev.candle.tf);
+        feed(this, ev);
+      },
+    };
   }
   events['agents.configured'] = {
     handler(this: AgentThis, ctx: Context<unknown>) {
@@ -340,29 +348,13 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         lastError: null,
         lastOpinion: null,
         warm: new Map(),
+        facts: Promise.resolve(),
         books: new Map(),
-        clock: null,
+        feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
-    started(this: AgentThis) {
-      if (descriptor.events.includes('clock')) {
-        // Wall time and event-loop delay (p99 over the last period) for agents that watch the system itself.
-        const h = monitorEventLoopDelay({ resolution: 10 });
-        h.enable();
-        const tick = () => {
-          const lag = h.count > 0 ? h.percentile(99) / 1e6 : 0;
-          h.reset();
-          feed(this, { type: 'clock', now: Date.now(), loopLagMs: lag });
-        };
-        tick();
-        this.runtime.clock = setInterval(tick, opts.clockMs ?? 1000);
-        this.runtime.loopMonitor = h;
-      }
-    },
     async stopped(this: AgentThis) {
-      if (this.runtime.clock) clearInterval(this.runtime.clock);
-      this.runtime.loopMonitor?.disable();
-      await Promise.allSettled([...this.runtime.warm.values(), ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
+      await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,
     actions: {

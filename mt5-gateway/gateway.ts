@@ -370,7 +370,11 @@ interface PartsAssembly {
   parts: number;
   got: Map<number, Record<string, unknown>>;
   createdAt: number;
+  items: number;
 }
+
+/** Items held across a session's unfinished split snapshots (a hedging account with 50,000 open positions is beyond any broker). */
+const MAX_PART_ITEMS = 50_000;
 
 class Session {
   readonly id = 's_' + randomBytes(5).toString('hex');
@@ -400,9 +404,12 @@ class Session {
   private suppressed = 0;
   // heartbeat
   private lastRecv = performance.now();
+  private chunkAt = performance.now();
   private hbTimer: NodeJS.Timeout | null = null;
   private helloTimer: NodeJS.Timeout | null = null;
   private pingId = 0;
+  /** Pings sent since the last chunk arrived: a stall of our own event loop sends none, so it is never blamed on the peer. */
+  private pingsUnanswered = 0;
   private readonly pings = new Map<number, { wall: number; mono: number }>();
   rttMs: number | null = null;
   clockSkewMs: number | null = null;
@@ -411,6 +418,7 @@ class Session {
   ticksPerSec = 0;
   private ticksAtSample = 0;
   private readonly parts = new Map<string, PartsAssembly>();
+  private partItems = 0;
 
   constructor(
     readonly gw: Mt5Gateway,
@@ -439,6 +447,11 @@ class Session {
 
   push(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    // one clock read per chunk, not per line: liveness and batch arrival times
+    const now = performance.now();
+    this.lastRecv = now;
+    this.chunkAt = now;
+    this.pingsUnanswered = 0;
     this.reader.push(chunk);
   }
 
@@ -448,7 +461,6 @@ class Session {
   }
 
   private onLine(line: string): void {
-    this.lastRecv = performance.now();
     if (this.state === 'auth') {
       this.queued.push(line);
       return;
@@ -664,7 +676,7 @@ class Session {
       this.hold(m);
       return;
     }
-    this.enqueue(m, known.canonical, this.offsetMs, performance.now());
+    this.enqueue(m, known.canonical, this.offsetMs, this.chunkAt);
   }
 
   private enqueue(m: TickMsg, canonical: string, offsetMs: number, recvAt: number): void {
@@ -678,7 +690,6 @@ class Session {
     this.batch.push(tick);
     const prev = this.batchMax.get(canonical);
     if (prev === undefined || t > prev) this.batchMax.set(canonical, t);
-    this.lastTickAt = Date.now();
     if (this.batch.length >= this.gw.opts.batchMax) this.flush();
     else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.flush(), this.gw.opts.flushMs);
   }
@@ -686,7 +697,7 @@ class Session {
   private hold(m: TickMsg): void {
     this.stats.held++;
     this.gw.totals.held++;
-    this.held.push({ m, offsetMs: this.offsetMs, recvAt: performance.now() });
+    this.held.push({ m, offsetMs: this.offsetMs, recvAt: this.chunkAt });
     if (this.held.length - this.heldHead > this.gw.opts.maxHeld) {
       this.heldHead++;
       this.stats.heldDropped++;
@@ -717,13 +728,23 @@ class Session {
     return this.held.length - this.heldHead;
   }
 
-  /** Send the current batch to market-data (also on close: received ticks are never discarded). */
+  /**
+   * Send the current batch to market-data, unless every in-flight slot is taken (then reading
+   * pauses and the batch goes when a slot frees). On close it always goes: received ticks are
+   * never discarded.
+   */
   flush(): void {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
     if (this.batch.length === 0) return;
+    if (this.inflight >= this.gw.opts.maxInflight && this.state !== 'closed') {
+      // every slot is taken: keep the batch (it grows by at most the chunk being read) and stop reading
+      this.setPaused(PAUSE_BACKPRESSURE, true);
+      return;
+    }
+    this.lastTickAt = Date.now();
     const ticks = this.batch;
     const maxBySymbol = this.batchMax;
     const firstRecv = this.batchFirstRecv;
@@ -735,6 +756,7 @@ class Session {
     const p: Promise<void> = this.gw.ingestBatch(this, account, ticks, maxBySymbol, firstRecv).finally(() => {
       account.inflight.delete(p);
       this.inflight--;
+      if (this.batch.length > 0) this.flush();
       if (this.inflight < this.gw.opts.maxInflight) this.setPaused(PAUSE_BACKPRESSURE, false);
     });
     account.inflight.add(p);
@@ -825,16 +847,24 @@ class Session {
       const key = `${m.type}:${sid}`;
       let asm = this.parts.get(key);
       if (!asm) {
-        if (this.parts.size >= 16) {
-          const oldest = [...this.parts.entries()].sort((a, b) => a[1].createdAt - b[1].createdAt)[0];
-          this.parts.delete(oldest[0]);
-        }
-        asm = { type: m.type, parts, got: new Map(), createdAt: Date.now() };
+        if (this.parts.size >= 16) this.dropAssembly([...this.parts.keys()].sort((x, y) => this.parts.get(x)!.createdAt - this.parts.get(y)!.createdAt)[0]);
+        asm = { type: m.type, parts, got: new Map(), createdAt: Date.now(), items: 0 };
         this.parts.set(key, asm);
+      }
+      const n = (Array.isArray(raw.positions) ? raw.positions.length : 0) + (Array.isArray(raw.orders) ? raw.orders.length : 0) + (Array.isArray(raw.deals) ? raw.deals.length : 0);
+      if (this.partItems + n > MAX_PART_ITEMS) {
+        // memory bound across unfinished split snapshots: refuse rather than hold without limit
+        this.dropAssembly(key);
+        this.refuse(new ParseFailure('BAD_FIELD', `${m.type}: split snapshots in progress exceed ${MAX_PART_ITEMS} items; snapshot ${sid} dropped`, 'parts'));
+        return;
+      }
+      if (!asm.got.has(part as number)) {
+        asm.items += n;
+        this.partItems += n;
       }
       asm.got.set(part as number, raw);
       if (asm.got.size < asm.parts) return;
-      this.parts.delete(key);
+      this.dropAssembly(key);
       const whole: Record<string, unknown> = { ...raw };
       const lists = m.type === 'history' ? ['deals', 'orders'] : [m.type];
       for (const l of lists) {
@@ -846,6 +876,13 @@ class Session {
       return;
     }
     this.gw.onSnapshot(this, this.account!, m);
+  }
+
+  private dropAssembly(key: string): void {
+    const asm = this.parts.get(key);
+    if (!asm) return;
+    this.partItems -= asm.items;
+    this.parts.delete(key);
   }
 
   private status(m: StatusMsg): void {
@@ -875,13 +912,15 @@ class Session {
       const now = performance.now();
       if (this.paused !== 0) {
         this.lastRecv = now;
+        this.pingsUnanswered = 0;
         return;
       }
-      if (now - this.lastRecv >= 3 * every) {
+      if (this.pingsUnanswered >= 3 && now - this.lastRecv >= 3 * every) {
         this.gw.totals.heartbeatTimeouts++;
         this.fatal('HEARTBEAT_TIMEOUT', `nothing received for ${Math.round((now - this.lastRecv) / 1000)} s (3 heartbeats)`);
         return;
       }
+      this.pingsUnanswered++;
       const id = ++this.pingId;
       this.pings.set(id, { wall: Date.now(), mono: now });
       if (this.pings.size > 8) this.pings.delete(this.pings.keys().next().value as number);
@@ -1206,10 +1245,13 @@ export class Mt5Gateway {
   registerSymbol(canonical: string, spec: SymbolSpec): void {
     const allowCrossed = spec.trade_exemode === 'exchange';
     const digits = Math.min(spec.digits, 10);
-    const key = `${digits}/${spec.point}/${allowCrossed}`;
+    const trading: Partial<SymbolSpecParams> = {};
+    for (const k of ['trade_contract_size', 'volume_min', 'volume_max', 'volume_step', 'trade_stops_level'] as const) if (typeof spec[k] === 'number') trading[k] = spec[k];
+    for (const k of ['currency_base', 'currency_profit'] as const) if (typeof spec[k] === 'string') trading[k] = spec[k];
+    const key = `${digits}/${spec.point}/${allowCrossed}/${JSON.stringify(trading)}`;
     if (this.registered.get(canonical) === key) return;
     this.registered.set(canonical, key);
-    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}) }).catch((e: unknown) => {
+    this.ports.registerSymbol({ symbol: canonical, digits, point: spec.point, ...(allowCrossed ? { allowCrossed } : {}), ...trading }).catch((e: unknown) => {
       this.registered.delete(canonical);
       this.ports.log.warn(`mt5: registering ${canonical} with market-data failed: ${(e as Error).message}`);
     });
@@ -1247,6 +1289,8 @@ export class Mt5Gateway {
   /**
    * Send a trade command to a connected account and wait for its outcome.
    * The id is the idempotency key: a known id is never sent twice (see PROTOCOL.md §8).
+   * `symbol` may be canonical (mapped to the account's broker name); `expiration` is UTC ms
+   * (converted to the server clock on the wire).
    */
   async send(accountKey: string, cmd: TradeCommand, opts: { timeoutMs?: number; tenantId?: string } = {}): Promise<SendResult> {
     const a = this.accounts.get(accountKey);
@@ -1285,6 +1329,8 @@ export class Mt5Gateway {
       return r;
     }
     a.open.set(cmd.id, journal.order);
+    // callers speak UTC; the terminal's expiration is on the trade server's clock
+    if ((cmd.type === 'order' || cmd.type === 'modify') && cmd.expiration != null) cmd.expiration = s.serverTime(cmd.expiration);
     entry.session = s;
     entry.sentAt = journal.order.sentAt;
     this.totals.ordersSent++;

@@ -10,6 +10,16 @@ export interface Probabilities {
   sell: number;
 }
 
+export type AdvisoryLevel = 'info' | 'warn' | 'critical';
+
+/** One thing an advising agent wants on the decision record: a flag or a piece of advice. */
+export interface AdvisoryNote {
+  /** Stable machine code: `api_degraded`, `throttle_notifications`, `near_order_allowance` … */
+  code: string;
+  level: AdvisoryLevel;
+  message: string;
+}
+
 /** What every agent emits. `signal` ∈ [-1, 1]; `p` sums to 1; `confidence` ∈ [0, 1]. */
 export interface Opinion {
   agent: string;
@@ -20,6 +30,15 @@ export interface Opinion {
   p: Probabilities;
   confidence: number;
   veto?: { reason: string };
+  /**
+   * Present when the opinion carries no market view (monitoring agents, and
+   * learning agents that report rather than forecast). Then signal = 0,
+   * p = uniform and confidence = 0 (the output check enforces it), and every
+   * fusion skips the opinion: it neither votes, nor dilutes the fused
+   * confidence, nor counts toward quorum. Its veto, if any, still forces hold.
+   * An empty list means "nothing to flag".
+   */
+  advisory?: AdvisoryNote[];
   features?: Record<string, number>;
   rationale: string;
   asOf: number;
@@ -61,6 +80,10 @@ export interface Decision {
   opinions: Opinion[];
   abstained: { agent: string; reason: string }[];
   vetoes: { agent: string; reason: string }[];
+  /** Every advisory note of the opinions, with its agent (derived from `opinions`). */
+  advisories?: (AdvisoryNote & { agent: string })[];
   latencyMs: number;
   traceId: string | null;
+  /** Wall clock (ms) when consensus decided; `asOf` is the data time, which differs in replays. */
+  madeAt?: number;
 }

@@ -38,9 +38,39 @@ export interface PortfolioSnapshot {
   tenantId: string;
   /** Account equity in the account currency. */
   equity: number;
-  /** Signed exposure per symbol in account currency (long > 0, short < 0). */
-  positions: { symbol: string; notional: number }[];
+  /** Signed exposure per symbol in account currency (long > 0, short < 0); `volume`: signed lots when known. */
+  positions: { symbol: string; notional: number; volume?: number }[];
   /** Highest equity the account has seen (for drawdown), when the source knows it. */
   peakEquity?: number;
+  time: number;
+  /** Equity at the start of the UTC day, when known (daily-loss rules). */
+  dayStartEquity?: number;
+}
+
+export type RegimeLabel = 'trending' | 'ranging' | 'volatile';
+export const REGIME_LABELS: readonly RegimeLabel[] = ['trending', 'ranging', 'volatile'];
+
+/**
+ * `regime.changed`, published by the `adaptation` agent when the most probable
+ * regime of a (symbol, tf) changes. `time` is the data time (close of the bar
+ * that changed it), `p` the filtered regime probabilities then, `direction` the
+ * sign of the trend (−1, 0, +1).
+ */
+export interface RegimeChange {
+  symbol: string;
+  tf: import('./market').Timeframe;
+  time: number;
+  regime: RegimeLabel;
+  previous: RegimeLabel | null;
+  p: Record<RegimeLabel, number>;
+  direction: number;
+}
+
+/** `notification.sent`: one message delivered to a tenant (Telegram, e-mail, web push). */
+export interface NotificationSent {
+  tenantId: string;
+  channel: string;
+  /** What it was about: `decision`, `fill`, `risk`, `billing` … */
+  kind: string;
   time: number;
 }

@@ -54,6 +54,14 @@ export interface SymbolSpecParams {
   point: number;
   /** bid > ask is legitimate for this symbol. */
   allowCrossed?: boolean;
+  /** Trading fields (MQL5 SYMBOL_* names) when the feed knows them; the trading engine validates volumes with them. */
+  trade_contract_size?: number;
+  volume_min?: number;
+  volume_max?: number;
+  volume_step?: number;
+  trade_stops_level?: number;
+  currency_base?: string;
+  currency_profit?: string;
 }
 
 /** Payload of the `ticks.received` event: the good ticks of one symbol from one ingest batch. */

@@ -3,8 +3,12 @@
  * it also creates the demo tenant and prints where the dashboard and API are.
  * SIGTERM/SIGINT stop it gracefully (in-flight requests finish first).
  */
+import * as path from 'node:path';
 import { configOrExit } from '../../config';
 import { getMigratedDb } from '../../lib/storage/connect';
+import { createMt5Token } from '../../mt5-gateway/tokens';
+import { ReplayHandle, startReplay } from '../../mt5-gateway/replay';
+import { DATA_BUNDLE_DIR } from '../../paths';
 import { startPlatform } from '../../runner';
 import { ensureDemo } from '../../services/users/demo';
 import type { CliCommand } from '../command';
@@ -28,9 +32,22 @@ REPLAY_FILE, REPLAY_SPEED (see README).`,
     const { broker, services } = platform;
     let demo: Awaited<ReturnType<typeof ensureDemo>> | null = null;
     if (!cfg.databaseUrl && services.includes('users')) {
-      demo = await ensureDemo(await getMigratedDb(cfg), cfg.dataDir);
+      const db = await getMigratedDb(cfg);
+      demo = await ensureDemo(db, cfg.dataDir, async (tenantId) => (await createMt5Token(db, tenantId, 'demo replay')).token);
       // The demo tenant watches EURUSD M1 (the bundled replay) unless it already chose otherwise.
       if (services.includes('consensus')) await broker.call('consensus.watchlistSeed', { tenantId: demo.tenantId, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+    }
+    // The replay feed: on by default on embedded defaults (no TRANSPORTER), over the real MT5 wire.
+    let replay: ReplayHandle | null = null;
+    const replayOn = cfg.replay ?? !cfg.transporter;
+    if (replayOn && services.includes('mt5-gateway') && demo?.mt5Token) {
+      const gw = await broker.call<{ host: string; port: number }, object>('mt5-gateway.info', {});
+      const file = cfg.replayFile ?? path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
+      replay = startReplay({ file, symbol: 'EURUSD', speed: cfg.replaySpeed, loop: true, host: '127.0.0.1', port: gw.port, token: demo.mt5Token });
+      replay.done.then(
+        (st) => broker.logger.info('replay ended', { reason: st.reason, sent: st.sent }),
+        (e: unknown) => broker.logger.error('replay failed', { error: String(e) }),
+      );
     }
     const addr = services.includes('api') ? await broker.call<{ port: number } | null, object>('api.address', {}) : null;
     const lines = [`Plan2 started in ${Date.now() - t0} ms on node ${broker.nodeID}: ${services.length} services (${services.join(', ')})`];
@@ -39,6 +56,13 @@ REPLAY_FILE, REPLAY_SPEED (see README).`,
       lines.push(`  Dashboard  ${base}/`, `  REST API   ${base}/api/v1   (OpenAPI: ${base}/api/openapi.json)`, `  Health     ${base}/health    Metrics: ${base}/metrics`);
     }
     if (demo) lines.push(`  Demo key   ${demo.apiKey}`, `  (tenant ${demo.tenantId}; saved in ${cfg.dataDir}/demo.json)`);
+    // The key travels in the URL fragment, which the browser never sends to a server.
+    if (demo && addr) lines.push(`  Sign in    http://localhost:${addr.port}/#key=${demo.apiKey}`);
+    if (services.includes('mt5-gateway')) {
+      const gw = await broker.call<{ port: number }, object>('mt5-gateway.info', {});
+      lines.push(`  MT5 wire   tcp://localhost:${gw.port} (WebSocket ws://localhost:${gw.port}/mt5)${demo?.mt5Token ? `   token ${demo.mt5Token}` : ''}`);
+    }
+    if (replay) lines.push(`  Replay     ${replay.stats().file.split(path.sep).slice(-1)[0]} at ${cfg.replaySpeed}x, looping`);
     process.stdout.write(lines.join('\n') + '\n');
 
     return new Promise<number>((resolve) => {
@@ -47,6 +71,7 @@ REPLAY_FILE, REPLAY_SPEED (see README).`,
         if (stopping) return;
         stopping = true;
         broker.logger.info(`${sig} received, stopping`);
+        replay?.stop();
         platform.stop().then(
           () => resolve(0),
           (e: unknown) => {

@@ -7,8 +7,10 @@
  * the backtester.
  */
 import type { AgentGroup, Decision, Opinion, OpinionQuery } from '../../types/agents';
-import type { CalendarEvent, NewsItem, PortfolioSnapshot } from '../../types/events';
+import type { CalendarEvent, NewsItem, NotificationSent, PortfolioSnapshot, RegimeChange } from '../../types/events';
+import type { SpanBatch } from '../../types/flowchain';
 import type { Candle, Tick } from '../../types/market';
+import type { Fill, Order } from '../../types/trading';
 
 export type AgentScope = 'market' | 'tenant';
 
@@ -20,53 +22,40 @@ export type AgentEvent =
   | { type: 'calendar.published'; events: CalendarEvent[] }
   | { type: 'positions.updated'; snapshot: PortfolioSnapshot }
   | { type: 'decision.made'; decision: Decision }
-  | { type: 'regime.changed'; regime: RegimeChange }
-  | { type: 'order.updated'; order: OrderUpdate }
-  | { type: 'clock'; now: number; loopLagMs?: number }
-  | { type: 'requests.observed'; requests: RequestObservation[] }
-  | { type: 'notification.sent'; tenantId: string; time: number };
-
-/** One API request of a tenant, from the tracing spans (`flowchain.spans`, kind http). */
-export interface RequestObservation {
-  tenantId: string;
-  /** `GET /api/v1/decisions/:id` */
-  op: string;
-  durationMs: number;
-  error: boolean;
-  /** Start, ms. */
-  time: number;
-}
-
-/** `regime.changed` payload (emitted by the adaptation agent). */
-export interface RegimeChange {
-  symbol: string;
-  tf: import('../../types/market').Timeframe;
-  regime: 'trending' | 'ranging' | 'volatile';
-  p: { trending: number; ranging: number; volatile: number };
-  /** Data time of the reading (close of the bar it was made on). */
-  asOf: number;
-}
-
-/** What agents read from trading's order events (`order.accepted|filled|rejected|cancelled`). */
-export interface OrderUpdate {
-  tenantId: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  volume: number;
-  status: string;
-  /** Order time, ms. */
-  time: number;
-}
-
-/** An event an agent asks the runtime to publish (drained after each update). */
-export interface Outgoing {
-  event: string;
-  payload: unknown;
-}
+  | { type: 'order.accepted'; order: Order }
+  | { type: 'order.filled'; order: Order; fill?: Fill }
+  | { type: 'regime.changed'; change: RegimeChange }
+  | { type: 'notification.sent'; notification: NotificationSent }
+  | { type: 'flowchain.spans'; batch: SpanBatch };
 
 export type AgentEventType = AgentEvent['type'];
 
-export const AGENT_EVENT_TYPES: readonly AgentEventType[] = ['candle.closed', 'ticks.received', 'news.published', 'calendar.published', 'positions.updated', 'decision.made', 'regime.changed', 'order.updated', 'clock', 'requests.observed', 'notification.sent'];
+export const AGENT_EVENT_TYPES: readonly AgentEventType[] = [
+  'candle.closed',
+  'ticks.received',
+  'news.published',
+  'calendar.published',
+  'positions.updated',
+  'decision.made',
+  'order.accepted',
+  'order.filled',
+  'regime.changed',
+  'notification.sent',
+  'flowchain.spans',
+];
+
+/**
+ * A fact an agent derived from what it was fed (`regime.changed`,
+ * `agents.reliability.updated`), handed to the runtime to publish. Broadcast
+ * facts reach every instance of every listening service (state that each
+ * instance must hold, such as reliabilities); the others are emitted once per
+ * service group.
+ */
+export interface AgentFact {
+  event: string;
+  payload: unknown;
+  broadcast?: boolean;
+}
 
 /** An opinion before the runtime stamps its latency. */
 export type OpinionDraft = Omit<Opinion, 'latencyMs'>;
@@ -89,6 +78,6 @@ export interface Agent {
   config?(tenantId?: string): Record<string, unknown>;
   /** A small summary of the state for `status` (symbols tracked, bars held …). */
   snapshot?(): Record<string, unknown>;
-  /** Events to publish, taken once (the runtime drains after every update). Keeps the agent free of a broker. */
-  drain?(): Outgoing[];
+  /** Facts derived since the last call, oldest first; the runtime publishes them after each `update`. */
+  drainFacts?(): AgentFact[];
 }

@@ -1,7 +1,7 @@
 /**
  * Opinion helpers shared by every agent and by the runtime's output check.
  */
-import type { Action, Probabilities } from '../../types/agents';
+import type { Action, AdvisoryNote, Probabilities } from '../../types/agents';
 import type { OpinionDraft } from './agent';
 
 /** Tolerance of the "probabilities sum to 1" check. */
@@ -62,6 +62,14 @@ export function checkOpinion(o: OpinionDraft): string[] {
   if (typeof o.rationale !== 'string' || o.rationale.length === 0) bad.push('rationale is empty');
   if (o.veto !== undefined && (typeof o.veto.reason !== 'string' || o.veto.reason.length === 0)) bad.push('a veto needs a reason');
   if (o.features) for (const [k, v] of Object.entries(o.features)) if (!finite(v)) bad.push(`feature ${k} is not a finite number`);
+  if (o.advisory !== undefined) {
+    const levels = ['info', 'warn', 'critical'];
+    if (!Array.isArray(o.advisory) || !o.advisory.every((n) => typeof n?.code === 'string' && n.code.length > 0 && levels.includes(n.level) && typeof n.message === 'string' && n.message.length > 0))
+      bad.push('advisory must be a list of {code, level: info|warn|critical, message}');
+    if (o.signal !== 0 || o.confidence !== 0) bad.push('an advisory opinion has no market view: signal and confidence must be 0');
+    if (p && finite(p.buy) && finite(p.hold) && finite(p.sell) && [p.buy, p.hold, p.sell].some((x) => Math.abs(x - 1 / 3) > PROB_SUM_TOLERANCE))
+      bad.push('an advisory opinion has no market view: p must be uniform');
+  }
   return bad;
 }
 
@@ -85,6 +93,17 @@ export interface DraftBase {
   symbol: string;
   tf: import('../../types/market').Timeframe;
   asOf: number;
+}
+
+/**
+ * An opinion with no market view (see `Opinion.advisory`): signal 0, uniform p,
+ * confidence 0, the notes, and optionally a veto and features.
+ */
+export function advisoryDraft(base: DraftBase, notes: AdvisoryNote[], rationale: string, extra: { veto?: { reason: string }; features?: Record<string, number> } = {}): OpinionDraft {
+  const d: OpinionDraft = { ...base, signal: 0, p: toProbabilities(0, 0), confidence: 0, advisory: notes, rationale };
+  if (extra.veto) d.veto = extra.veto;
+  if (extra.features) d.features = extra.features;
+  return d;
 }
 
 /** An opinion without a view (not enough data, nothing to say): uniform p, optional lean to hold. */

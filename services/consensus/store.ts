@@ -6,7 +6,7 @@
 import type { Db, Queryable } from '../../lib/storage/db';
 import { modelFromJson, EnsembleModel, EnsembleModelJson, modelToJson } from '../../lib/consensus/neural';
 import type { AgentTrust } from '../../lib/consensus/common';
-import type { Decision, FusionMethod } from '../../types/agents';
+import type { Decision, FusionMethod, Opinion } from '../../types/agents';
 import type { Timeframe } from '../../types/market';
 
 export interface TenantSettings {
@@ -168,6 +168,12 @@ interface DecisionRow {
   vetoes: Decision['vetoes'];
   latency_ms: number;
   trace_id: string | null;
+  created_at?: Date | string;
+}
+
+/** The decision record's flat list of advisory notes, each with its agent. */
+export function advisoriesOf(opinions: readonly Opinion[]): NonNullable<Decision['advisories']> {
+  return opinions.flatMap((o) => (o.advisory ?? []).map((n) => ({ agent: o.agent, ...n })));
 }
 
 function fromRow(r: DecisionRow): StoredDecision {
@@ -186,8 +192,10 @@ function fromRow(r: DecisionRow): StoredDecision {
     opinions: r.opinions,
     abstained: r.abstained,
     vetoes: r.vetoes,
+    advisories: advisoriesOf(r.opinions),
     latencyMs: r.latency_ms,
     traceId: r.trace_id,
+    ...(r.created_at ? { madeAt: new Date(r.created_at).getTime() } : {}),
   };
 }
 
@@ -232,6 +240,23 @@ export async function listDecisions(
   });
   const last = items[items.length - 1];
   return { items, nextCursor: more && last ? encodeCursor(last.asOf, last.id) : null };
+}
+
+/** Candle-triggered decisions of all tenants after (afterAsOf, afterId), or the newest `limit` (`newest`), oldest first, with their opinions (learning agents' history). */
+export async function decisionHistory(db: Queryable, q: { afterAsOf: number; afterId: string | null; limit: number; newest?: boolean }): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
+  const rows = q.newest
+    ? await db.query<DecisionRow>('SELECT * FROM (SELECT * FROM decisions WHERE candle_t IS NOT NULL ORDER BY as_of DESC, id DESC LIMIT $1) t ORDER BY as_of, id', [q.limit])
+    : await db.query<DecisionRow>(
+        `SELECT * FROM decisions WHERE candle_t IS NOT NULL AND (as_of, id) > ($1::bigint, coalesce($2::uuid, '00000000-0000-0000-0000-000000000000'::uuid))
+         ORDER BY as_of, id LIMIT $3`,
+        [q.afterAsOf, q.afterId, q.limit],
+      );
+  const items = rows.map((r) => {
+    const { candleT: _c, ...d } = fromRow(r);
+    return d;
+  });
+  const last = items[items.length - 1];
+  return { items, next: !q.newest && rows.length === q.limit && last ? { afterAsOf: last.asOf, afterId: last.id } : null };
 }
 
 export async function saveModel(db: Queryable, m: EnsembleModel, active: boolean): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../../config';
+import { NotFoundError } from '../../lib/errors';
 import { SYMBOL_RE, SymbolSpec } from '../../lib/market/validate';
 import { createTimeSeriesStore } from '../../lib/storage/connect-timeseries';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
@@ -57,7 +58,18 @@ const MarketDataService: ServiceSchema<MarketDataSettings, object, Vars> = {
         ticks: { type: 'array', max: 100_000 },
       },
       async handler(this: This, ctx: Context<IngestParams>) {
-        return this.market.ingest(ctx.params.source, ctx.params.ticks);
+        if (!ctx.tracing) return this.market.ingest(ctx.params.source, ctx.params.ticks);
+        // Traced (sampled) ingests show their passes as spans: FlowChain's MT5_To_Database steps.
+        return this.market.ingest(ctx.params.source, ctx.params.ticks, {
+          phase: (name, fn) => {
+            const span = ctx.startSpan(`market-data.${name}`, { tags: { ticks: ctx.params.ticks.length } });
+            try {
+              return fn();
+            } finally {
+              ctx.finishSpan(span);
+            }
+          },
+        });
       },
     },
     /** Symbol specs from the gateway: price digits, and whether crossed quotes are legitimate. */
@@ -67,12 +79,30 @@ const MarketDataService: ServiceSchema<MarketDataSettings, object, Vars> = {
         digits: { type: 'number', integer: true, min: 0, max: 10 },
         point: { type: 'number', positive: true },
         allowCrossed: { type: 'boolean', optional: true },
+        trade_contract_size: { type: 'number', positive: true, optional: true },
+        volume_min: { type: 'number', positive: true, optional: true },
+        volume_max: { type: 'number', positive: true, optional: true },
+        volume_step: { type: 'number', positive: true, optional: true },
+        trade_stops_level: { type: 'number', min: 0, optional: true },
+        currency_base: { type: 'string', max: 16, optional: true },
+        currency_profit: { type: 'string', max: 16, optional: true },
         $$strict: false,
       },
       async handler(this: This, ctx: Context<SymbolSpec>) {
-        const { symbol, digits, point, allowCrossed } = ctx.params;
-        this.market.registerSymbol({ symbol, digits, point, allowCrossed });
-        return { symbol, registered: true };
+        const { $$strict: _s, ...spec } = ctx.params as SymbolSpec & { $$strict?: unknown };
+        this.market.registerSymbol(spec);
+        return { symbol: spec.symbol, registered: true };
+      },
+    },
+    /** One symbol's spec in MQL5 names (`name`, digits, point, contract size, volume limits) for the trading engine. */
+    symbol: {
+      rest: 'GET /symbols/:symbol',
+      params: { symbol: symbolParam },
+      handler(this: This, ctx: Context<{ symbol: string }>) {
+        const s = this.market.spec(ctx.params.symbol);
+        if (!s) throw new NotFoundError('symbol spec', ctx.params.symbol);
+        const { symbol, allowCrossed: _a, ...rest } = s;
+        return { name: symbol, ...rest };
       },
     },
     /** Known symbols with first/last tick times and counts. */

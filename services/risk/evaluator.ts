@@ -49,8 +49,8 @@ export interface TradingCalls {
 
 export interface EvaluatorDeps {
   db: Db;
-  /** Asynchronous-commit handle for approved evaluations (the order itself carries the verdicts). */
-  fastDb: Db;
+  /** Where approved (and trading-refused) evaluations go, write-behind (see evaluation-log.ts). */
+  log: { add(e: store.Evaluation): void };
   prices: PriceSource;
   /** Wall-clock ms when a tick of `symbol` last arrived, if ticks are observed. */
   lastTickAt(symbol: string): number | null;
@@ -212,20 +212,19 @@ export class RiskEvaluator {
       intent,
       risk: { evaluationId: evaluation.id, checks, ...(sizing ? { sizing } : {}) },
     };
-    evaluation.latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
-    // The evaluation record and the order are written concurrently; the order carries the verdicts too.
-    const recorded = store.insertEvaluation(this.d.fastDb, evaluation);
     let result: { order: Order; replayed: boolean };
     try {
       result = await calls.submit(submit);
     } catch (e) {
-      await recorded;
-      const reason = `trading refused: ${(e as Error).message}`;
-      await store.markRefused(this.d.db, tenantId, evaluation.id, reason);
       s.approvedAt.pop();
+      evaluation.verdict = 'rejected';
+      evaluation.reason = `trading refused: ${(e as Error).message}`;
+      evaluation.latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
+      this.d.log.add(evaluation);
       throw e;
     }
-    await recorded;
+    evaluation.latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    this.d.log.add(evaluation);
     if (req.kind === 'manual') {
       s.keys.set(req.idempotencyKey, { hash: requestHash(req.intent, null), orderId: result.order.id });
       if (s.keys.size > MAX_REMEMBERED) s.keys.delete(s.keys.keys().next().value as string);

@@ -21,14 +21,16 @@ import { createDbMixin, DbThis } from '../../mixins/db.mixin';
 import type { Decision } from '../../types/agents';
 import type { TenantMeta } from '../../types/meta';
 import type { Book, Order, OrderIntent, Quote, SubmitParams } from '../../types/trading';
+import { EvaluationLog } from './evaluation-log';
 import { EvaluationResult, RiskEvaluator, TradingCalls } from './evaluator';
 import { buildReport, HistorySource } from './report';
 import * as store from './risk.store';
 
-type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { $statusCode?: number }>;
+type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { $statusCode?: number; $location?: string }>;
 
 interface RiskVars {
   evaluator: RiskEvaluator;
+  evalLog: EvaluationLog;
   prices: BrokerPriceSource;
   history: HistorySource;
   fastDb: Db | null;
@@ -109,6 +111,7 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           });
         }
         ctx.meta.$statusCode = r.replayed ? 200 : 201;
+        if (!r.replayed) ctx.meta.$location = `/api/v1/orders/${r.order.id}`;
         return present(r);
       },
     },
@@ -166,6 +169,7 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
       rest: 'GET /risk/evaluations',
       params: { verdict: { type: 'enum', values: ['approved', 'rejected'], optional: true }, limit: { type: 'number', integer: true, positive: true, max: 10_000, convert: true, optional: true } },
       async handler(ctx: Ctx<{ verdict?: string; limit?: number }>) {
+        await this.evalLog.flush();
         return { items: await store.listEvaluations(this.db, requireTenant(ctx.meta), { verdict: ctx.params.verdict, limit: ctx.params.limit ?? 100 }) };
       },
     },
@@ -185,6 +189,7 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
         const book = await ctx.call<Book & { exposure: ExposureLine[] }, { tenantId: string; account: string }>('trading.book', { tenantId, account });
         const balances = await ctx.call<{ time: number; balance: number }[], { tenantId: string; account: string }>('trading.balanceHistory', { tenantId, account });
         const since = Date.now() - 86_400_000;
+        await this.evalLog.flush();
         return buildReport({
           book,
           balances,
@@ -195,6 +200,10 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           history: this.history,
           spec: (s) => this.prices.spec(s),
           checkStats: await store.checkStats(this.db, tenantId, since),
+          recent: (await store.listEvaluations(this.db, tenantId, { limit: 20 })).map((e) => ({
+            id: e.id, at: e.createdAt, source: e.source, decisionId: e.decisionId, symbol: e.symbol, side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason,
+            checks: e.checks.map((c) => ({ name: c.name, passed: c.passed, ...(c.skipped ? { skipped: true } : {}) })),
+          })),
         });
       },
     },
@@ -234,15 +243,17 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
     this.fastDb = this.db.kind === 'postgres' ? openFastDb() : null;
     this.prices = new BrokerPriceSource((action, params) => this.broker.call(action, params));
     this.history = new HistorySource((action, params) => this.broker.call(action, params));
+    this.evalLog = new EvaluationLog(this.fastDb ?? this.db, (e) => this.logger.error('risk: writing evaluations failed', e));
     this.evaluator = new RiskEvaluator({
       db: this.db,
-      fastDb: this.fastDb ?? this.db,
+      log: this.evalLog,
       prices: this.prices,
       lastTickAt: (symbol) => this.lastTick.get(symbol) ?? null,
     });
   },
 
   async stopped() {
+    await this.evalLog?.flush();
     await this.fastDb?.close();
   },
 };

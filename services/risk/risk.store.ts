@@ -87,9 +87,20 @@ export async function insertEvaluation(q: Queryable, e: Evaluation): Promise<voi
   );
 }
 
-/** Trading refused an approved order after the fact (validation, idempotency conflict). */
-export async function markRefused(q: Queryable, tenantId: string, id: string, reason: string): Promise<void> {
-  await q.query(`UPDATE risk_evaluations SET verdict = 'rejected', reason = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, reason]);
+/** Many evaluations in one statement. */
+export async function insertEvaluations(q: Queryable, list: Evaluation[]): Promise<void> {
+  if (list.length === 0) return;
+  const cols = 15;
+  const values: unknown[] = [];
+  const tuples = list.map((e, i) => {
+    values.push(e.id, e.tenantId, e.source, e.decisionId, e.idempotencyKey, e.accountId, e.symbol, e.side, e.volume, e.verdict, e.reason, JSON.stringify(e.checks), e.sizing ? JSON.stringify(e.sizing) : null, e.latencyUs, e.createdAt);
+    return '(' + Array.from({ length: cols }, (_, k) => `$${i * cols + k + 1}`).join(', ') + ')';
+  });
+  await q.query(
+    `INSERT INTO risk_evaluations (id, tenant_id, source, decision_id, idempotency_key, account_id, symbol, side, volume, verdict, reason, checks, sizing, latency_us, created_at)
+     VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
+    values,
+  );
 }
 
 export async function listEvaluations(q: Queryable, tenantId: string, f: { verdict?: string; limit: number }): Promise<Evaluation[]> {

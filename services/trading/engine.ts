@@ -16,7 +16,7 @@
  * crash loses nothing, a database-server crash may lose the last fraction of a second of
  * paper orders); live (MT5) accounts always write with synchronous commit before routing.
  */
-import { DomainError, NotFoundError } from '../../lib/errors';
+import { DomainError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { notionalOf, ExposureLine } from '../../lib/risk/checks';
 import { isTerminal, LIVE_STATUSES, statesBefore } from '../../lib/trading/order-state';
@@ -25,7 +25,7 @@ import { applyHedgingFill, applyNettingFill, FillEffect, quoteToAccount, roundLo
 import type { PriceSource } from '../../lib/trading/price-source';
 import { requestHash } from '../../lib/trading/request-hash';
 import { validateOrder, validateQuote, validateStops } from '../../lib/trading/validate';
-import type { Db, Queryable } from '../../lib/storage/db';
+import type { Db } from '../../lib/storage/db';
 import type { Account, AccountMode, Book, Fill, Order, OrderIntent, OrderStatus, Position, Quote, SubmitParams, SymbolSpec } from '../../types/trading';
 import { Broker, Mt5Broker, Mt5Send, PaperBroker, RouteResult } from './brokers';
 import * as store from './trading.store';
@@ -65,6 +65,8 @@ interface AccountBook {
   busy: Set<string>;
   queue: Promise<unknown>;
   marksDirty: boolean;
+  /** Live accounts: equity as the terminal last reported it (`mt5.account`). */
+  brokerEquity: number | null;
 }
 
 export interface ExecInput {
@@ -147,6 +149,7 @@ export class TradingEngine {
       busy: new Set(),
       queue: Promise.resolve(),
       marksDirty: false,
+      brokerEquity: null,
     };
     this.loaded.set(key, book);
     return book;
@@ -161,7 +164,11 @@ export class TradingEngine {
 
   /** Keep a background task referenced; log its failure instead of dropping it. */
   private background(what: string, p: Promise<unknown>): void {
-    const t = p.catch((e: unknown) => this.o.logger.error(`trading: ${what} failed`, e));
+    const t = p.catch((e: unknown) => {
+      // A missing dependency (market-data down) is retried by `retryNew`; anything else is a bug or the database.
+      if (e instanceof UnavailableError) this.o.logger.warn(`trading: ${what} postponed: ${e.message}`);
+      else this.o.logger.error(`trading: ${what} failed`, e);
+    });
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
   }
@@ -336,56 +343,72 @@ export class TradingEngine {
     }
   }
 
-  /** Fill, position and balance in one transaction; events after commit. */
+  /**
+   * Fill, position and balance in one atomic statement; events after commit. Positions are
+   * computed from the book (what this engine committed); the statement's guards catch a
+   * stale book (another writer), which is then reloaded from the database and retried once.
+   */
   async applyFill(book: AccountBook, order: Order, exec: ExecInput, spec: SymbolSpec): Promise<FillOutcome> {
-    const now = this.now();
-    const res = await this.q(book).transaction(async (tx) => {
-      const acc = await store.getAccount(tx, order.tenantId, order.accountId, true);
-      if (!acc) throw new NotFoundError('account', order.accountId);
-      const open = await store.openPositionsOf(tx, order.tenantId, order.accountId, order.symbol, true);
-      return this.writeFill(tx, acc, open, order, exec, spec, now);
-    });
-    if (!res) throw new AlreadyApplied();
-    book.account.balance = res.balance;
-    book.marksDirty = true;
-    if (res.position.status === 'open') book.positions.set(res.position.id, res.position);
-    else book.positions.delete(res.position.id);
-    if (isTerminal(res.order.status)) book.working.delete(res.order.id);
-    else book.working.set(res.order.id, res.order);
-    const out: FillOutcome = { order: res.order, fill: res.fill, position: res.position, change: res.change };
-    this.o.emit('order.filled', { tenantId: order.tenantId, order: out.order, fill: out.fill, position: out.position });
-    this.o.emit('position.changed', { tenantId: order.tenantId, position: out.position, change: out.change });
-    return out;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.now();
+      try {
+        const res = await this.writeFill(book, order, exec, spec, now);
+        if (!res) throw new AlreadyApplied();
+        book.account.balance = res.balance;
+        book.marksDirty = true;
+        if (res.position.status === 'open') book.positions.set(res.position.id, res.position);
+        else book.positions.delete(res.position.id);
+        if (isTerminal(res.order.status)) book.working.delete(res.order.id);
+        else book.working.set(res.order.id, res.order);
+        const out: FillOutcome = { order: res.order, fill: res.fill, position: res.position, change: res.change };
+        this.o.emit('order.filled', { tenantId: order.tenantId, order: out.order, fill: out.fill, position: out.position });
+        this.o.emit('position.changed', { tenantId: order.tenantId, position: out.position, change: out.change });
+        return out;
+      } catch (e) {
+        if (attempt > 0 || !store.isConcurrentChange(e)) throw e;
+        this.o.logger.warn(`trading: ${book.account.tenantId}/${book.account.id} changed outside this engine; reloading its book`);
+        await this.reloadPositions(book);
+      }
+    }
   }
 
-  private async writeFill(tx: Queryable, acc: store.AccountRow, open: Position[], order: Order, exec: ExecInput, spec: SymbolSpec, now: number) {
+  private async reloadPositions(b: AccountBook): Promise<void> {
+    const [acc, positions] = await Promise.all([store.getAccount(this.o.db, b.account.tenantId, b.account.id), store.openPositionsOf(this.o.db, b.account.tenantId, b.account.id)]);
+    if (acc) b.account.balance = acc.balance;
+    b.positions = new Map(positions.map((p) => [p.id, p]));
+  }
+
+  private async writeFill(book: AccountBook, order: Order, exec: ExecInput, spec: SymbolSpec, now: number) {
+    const acc = book.account;
+    const open = [...book.positions.values()].filter((p) => p.symbol === order.symbol).sort((a, b) => a.openedAt - b.openedAt);
     const netting = acc.mode === 'netting';
     let target: Position | null;
+    // Hedging: a later deal of the same order (same broker position ticket, same side) adds to the
+    // position its first deal opened, as MT5 does; otherwise an order opens its own position.
+    let adding = false;
     if (netting) target = open[0] ?? null;
     else if (order.positionId) {
       target = open.find((p) => p.id === order.positionId || p.ticket === order.positionId) ?? null;
       if (!target) throw new DomainError('INVALID_ORDER', `position ${order.positionId} is no longer open`, 422, { field: 'positionId' });
-    } else target = null;
+    } else {
+      target = exec.ticket ? (open.find((p) => p.ticket === exec.ticket && p.side === order.side) ?? null) : null;
+      adding = target !== null;
+    }
     const q2a = quoteToAccount(spec, acc.currency, exec.price);
     const fillIn = { side: order.side, volume: exec.volume, price: exec.price };
     const state = target ? { id: target.id, side: target.side, volume: target.volume, priceOpen: target.priceOpen } : null;
-    const effect = netting
-      ? applyNettingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'))
-      : applyHedgingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'));
-    const settings: PaperSettings = { ...this.paper.settings, ...(acc.settings as Partial<PaperSettings>) };
-    const commission = exec.commission ?? (acc.broker === 'paper' ? commissionOf(exec.volume, settings) : 0);
+    const effect =
+      netting || adding
+        ? applyNettingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'))
+        : applyHedgingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'));
+    const commission = exec.commission ?? (acc.broker === 'paper' ? commissionOf(exec.volume, book.settings) : 0);
     const filled = roundLots(order.filledVolume + exec.volume);
     const status: OrderStatus = filled >= order.volume - 1e-9 ? 'filled' : 'partially_filled';
     const avgPrice = ((order.avgPrice ?? 0) * order.filledVolume + exec.price * exec.volume) / filled;
     const from = statesBefore(status).filter((s) => (LIVE_STATUSES as readonly string[]).includes(s));
-    const updated = await store.transitionOrder(
-      tx, order.tenantId, order.id, from,
-      { status, filledVolume: filled, avgPrice, brokerOrder: exec.brokerOrder ?? null, note: exec.note, via: order.status === 'new' ? ['accepted'] : [] },
-      now,
-    );
-    if (!updated) return null;
     const protective = effect.change === 'opened' || effect.change === 'increased' || effect.change === 'reversed';
     const hasStops = order.sl !== null || order.tp !== null || order.trailing !== null;
+    const takeOrderStops = protective && (hasStops || effect.change !== 'increased');
     const position: Position = {
       id: effect.position.id,
       tenantId: order.tenantId,
@@ -394,9 +417,9 @@ export class TradingEngine {
       side: effect.position.side,
       volume: effect.position.volume,
       priceOpen: effect.position.priceOpen,
-      sl: protective && (hasStops || effect.change !== 'increased') ? order.sl : (target?.sl ?? null),
-      tp: protective && (hasStops || effect.change !== 'increased') ? order.tp : (target?.tp ?? null),
-      trailing: protective && (hasStops || effect.change !== 'increased') ? order.trailing : (target?.trailing ?? null),
+      sl: takeOrderStops ? order.sl : (target?.sl ?? null),
+      tp: takeOrderStops ? order.tp : (target?.tp ?? null),
+      trailing: takeOrderStops ? order.trailing : (target?.trailing ?? null),
       status: effect.position.closed ? 'closed' : 'open',
       realizedPnl: (target?.realizedPnl ?? 0) + effect.realizedPnl,
       ticket: exec.ticket ?? target?.ticket ?? null,
@@ -419,10 +442,16 @@ export class TradingEngine {
       deal: exec.deal ?? null,
       time: now,
     };
-    await store.insertFill(tx, fill);
-    await store.upsertPosition(tx, position);
-    const balance = await store.addToBalance(tx, order.tenantId, order.accountId, effect.realizedPnl - commission, now);
-    return { order: updated, fill, position, change: effect.change, balance };
+    const history = [
+      ...(order.status === 'new' ? [{ status: 'accepted' as const, at: now }] : []),
+      { status, at: now, ...(exec.note ? { note: exec.note } : {}) },
+    ];
+    const written = await store.recordFill(this.q(book), {
+      tenantId: order.tenantId, orderId: order.id, from, status, history, filledVolume: filled, avgPrice, brokerOrder: exec.brokerOrder ?? null,
+      fill, position, positionVersion: target && target.id === position.id ? target.updatedAt : null, netting, balanceDelta: effect.realizedPnl - commission, now,
+    });
+    if (!written) return null;
+    return { order: written.order, fill, position, change: effect.change, balance: written.balance };
   }
 
   // ------------------------------------------------------------------ cancel / modify
@@ -665,7 +694,8 @@ export class TradingEngine {
       pending[o.symbol] = roundLots((pending[o.symbol] ?? 0) + rest);
       net.set(o.symbol, (net.get(o.symbol) ?? 0) + rest);
     }
-    const equity = acc.balance + unrealized;
+    // A live account's equity is the terminal's (it knows swaps and commissions); paper's is ours.
+    const equity = b.account.broker === 'mt5' && b.brokerEquity !== null ? b.brokerEquity : acc.balance + unrealized;
     this.updateMarks(b, equity);
     const exposure: ExposureLine[] = [];
     for (const [symbol, lots] of net) {
@@ -764,6 +794,22 @@ export class TradingEngine {
       }
     }
     return n;
+  }
+
+  /** `mt5.account`: the terminal's balance and equity are the truth for a live account. */
+  async onMt5Account(account: string, a: { balance: number; equity: number }): Promise<void> {
+    if (!(Number.isFinite(a.balance) && Number.isFinite(a.equity))) return;
+    for (const b of await this.mt5Books(account)) {
+      await this.serial(b, async () => {
+        b.account.balance = a.balance;
+        b.brokerEquity = a.equity;
+        // A freshly linked account starts its day (and its peak) at the first reported equity.
+        if (!(b.account.dayStartEquity > 0)) b.account.dayStartEquity = a.equity;
+        if (a.equity > b.account.peakEquity) b.account.peakEquity = a.equity;
+        b.marksDirty = true;
+        await store.setBalance(this.o.db, b.account.tenantId, b.account.id, a.balance, this.now());
+      });
+    }
   }
 
   /** `mt5.trade_transaction`: a DEAL_ADD for one of our working orders records its fill (deal tickets are unique). */

@@ -147,6 +147,10 @@ export async function saveEquityMarks(q: Queryable, tenantId: string, id: string
   await q.query('UPDATE trading_accounts SET day_start_equity = $3, day = $4, peak_equity = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2', [tenantId, id, m.dayStartEquity, m.day, m.peakEquity, now]);
 }
 
+export async function setBalance(q: Queryable, tenantId: string, id: string, balance: number, now: number): Promise<void> {
+  await q.query('UPDATE trading_accounts SET balance = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, id, balance, now]);
+}
+
 export async function addToBalance(q: Queryable, tenantId: string, id: string, delta: number, now: number): Promise<number> {
   const rows = await q.query<{ balance: number }>('UPDATE trading_accounts SET balance = balance + $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 RETURNING balance', [tenantId, id, delta, now]);
   return Number(rows[0].balance);
@@ -179,22 +183,31 @@ export interface NewOrderRow {
   status?: OrderStatus;
 }
 
-/** Insert a `new` order unless (tenant, key) exists; returns the inserted order or null on conflict. */
+/**
+ * Insert a `new` order unless (tenant, key) exists; returns the inserted order (built from
+ * the row written, not read back) or null on conflict.
+ */
 export async function insertOrder(q: Queryable, o: NewOrderRow): Promise<Order | null> {
   const status = o.status ?? 'new';
-  const history = JSON.stringify([{ status, at: o.createdAt }]);
+  const history: OrderHistoryEntry[] = [{ status, at: o.createdAt }];
   const rows = await q.query(
     `INSERT INTO orders (id, tenant_id, account_id, idempotency_key, request_hash, decision_id, symbol, side, type, volume, price, sl, tp, trailing_stop,
                          position_id, status, comment, origin, risk, history, created_at, updated_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-     RETURNING *`,
+     RETURNING id`,
     [
       o.id, o.tenantId, o.accountId, o.idempotencyKey, o.requestHash, o.decisionId, o.symbol, o.side, o.type, o.volume, o.price, o.sl, o.tp, o.trailing,
-      o.positionId, status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, history, o.createdAt, o.expiresAt,
+      o.positionId, status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, JSON.stringify(history), o.createdAt, o.expiresAt,
     ],
   );
-  return rows.length ? toOrder(rows[0]) : null;
+  if (rows.length === 0) return null;
+  return {
+    id: o.id, tenantId: o.tenantId, accountId: o.accountId, idempotencyKey: o.idempotencyKey, decisionId: o.decisionId,
+    symbol: o.symbol, side: o.side as Order['side'], type: o.type as Order['type'], volume: o.volume, price: o.price, sl: o.sl, tp: o.tp, trailing: o.trailing,
+    positionId: o.positionId, status, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, comment: o.comment, origin: o.origin,
+    risk: o.risk, history, createdAt: o.createdAt, updatedAt: o.createdAt, expiresAt: o.expiresAt,
+  };
 }
 
 export async function orderByKey(q: Queryable, tenantId: string, key: string): Promise<(Order & { requestHash: string }) | null> {
@@ -348,18 +361,6 @@ export async function listPositions(q: Queryable, tenantId: string, f: { status?
   ).map(toPosition);
 }
 
-export async function upsertPosition(q: Queryable, p: Position): Promise<void> {
-  await q.query(
-    `INSERT INTO positions (id, tenant_id, account_id, symbol, side, volume, price_open, sl, tp, trailing_stop, status, realized_pnl, ticket, opened_at, updated_at, closed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     ON CONFLICT (id) DO UPDATE SET side = excluded.side, volume = excluded.volume, price_open = excluded.price_open, sl = excluded.sl, tp = excluded.tp,
-       trailing_stop = excluded.trailing_stop, status = excluded.status, realized_pnl = excluded.realized_pnl, ticket = coalesce(excluded.ticket, positions.ticket),
-       opened_at = excluded.opened_at, updated_at = excluded.updated_at, closed_at = excluded.closed_at
-     WHERE positions.tenant_id = excluded.tenant_id`,
-    [p.id, p.tenantId, p.accountId, p.symbol, p.side, p.volume, p.priceOpen, p.sl, p.tp, p.trailing, p.status, p.realizedPnl, p.ticket, p.openedAt, p.updatedAt, p.closedAt],
-  );
-}
-
 export async function updatePositionStops(q: Queryable, tenantId: string, id: string, s: { sl: number | null; tp: number | null; trailing: number | null }, now: number): Promise<Position | null> {
   const rows = await q.query(`UPDATE positions SET sl = $3, tp = $4, trailing_stop = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND status = 'open' RETURNING *`, [
     tenantId, id, s.sl, s.tp, s.trailing, now,
@@ -395,4 +396,72 @@ export async function balanceHistory(q: Queryable, tenantId: string, accountId: 
     out.push({ time: Number(r.time), balance: b });
   }
   return out;
+}
+
+export interface FillWrite {
+  tenantId: string;
+  orderId: string;
+  /** The order moves only from these states (the once-only guard). */
+  from: readonly OrderStatus[];
+  status: OrderStatus;
+  history: OrderHistoryEntry[];
+  filledVolume: number;
+  avgPrice: number;
+  brokerOrder: string | null;
+  fill: Fill;
+  position: Position;
+  /** `updated_at` the existing position row must still have (null for a new position). */
+  positionVersion: number | null;
+  netting: boolean;
+  balanceDelta: number;
+  now: number;
+}
+
+/** True for the errors `recordFill` raises when the book in memory was stale. */
+export function isConcurrentChange(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === '40001' || (code === '23505' && /positions_netting_one_open/.test(String((e as { constraint?: string }).constraint ?? (e as Error).message)));
+}
+
+/**
+ * Order transition, fill, position upsert and balance change as ONE statement (one round
+ * trip; data-modifying CTEs commit or roll back together). Guards: the order must be in
+ * `from` (else nothing is written and null returns: already filled or cancelled); an existing
+ * position must still be at `positionVersion` and a netting account may hold one open
+ * position per symbol (else the statement aborts with 40001/23505: `isConcurrentChange`).
+ */
+export async function recordFill(q: Queryable, w: FillWrite): Promise<{ order: Order; balance: number } | null> {
+  const f = w.fill;
+  const p = w.position;
+  const rows = await q.query(
+    `WITH o AS (
+       UPDATE orders SET status = $4, history = history || $5::jsonb, updated_at = $6, filled_volume = $7, avg_price = $8, broker_order = coalesce($9, broker_order)
+       WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[]) RETURNING *
+     ), f AS (
+       INSERT INTO fills (id, tenant_id, account_id, order_id, symbol, side, volume, price, commission, realized_pnl, position_id, deal, time)
+       SELECT $10::text, $1, o.account_id, o.id, o.symbol, o.side, $11::numeric, $12::numeric, $13::numeric, $14::numeric, $15::text, $16::text, $6 FROM o
+     ), p AS (
+       INSERT INTO positions (id, tenant_id, account_id, symbol, side, volume, price_open, sl, tp, trailing_stop, status, realized_pnl, ticket, netting, opened_at, updated_at, closed_at)
+       SELECT $15::text, $1, o.account_id, o.symbol, $17::text, $18::numeric, $19::numeric, $20::numeric, $21::numeric, $22::numeric, $23::text, $24::numeric, $25::text, $30::boolean, $26::bigint, $6, $27::bigint FROM o
+       ON CONFLICT (id) DO UPDATE SET side = excluded.side, volume = excluded.volume, price_open = excluded.price_open, sl = excluded.sl, tp = excluded.tp,
+         trailing_stop = excluded.trailing_stop, status = excluded.status, realized_pnl = excluded.realized_pnl, ticket = coalesce(excluded.ticket, positions.ticket),
+         opened_at = excluded.opened_at, updated_at = excluded.updated_at, closed_at = excluded.closed_at
+       WHERE positions.tenant_id = excluded.tenant_id AND positions.status = 'open' AND positions.updated_at = $29::bigint
+       RETURNING id
+     ), a AS (
+       UPDATE trading_accounts SET balance = balance + $28::numeric, updated_at = $6
+       WHERE tenant_id = $1 AND id = (SELECT account_id FROM o) RETURNING balance
+     )
+     SELECT o.*, (SELECT balance FROM a) AS account_balance,
+            plan2_assert(EXISTS (SELECT 1 FROM p), 'position ' || $15 || ' changed since it was read') AS position_ok
+     FROM o`,
+    [
+      w.tenantId, w.orderId, w.from as string[], w.status, JSON.stringify(w.history), w.now, w.filledVolume, w.avgPrice, w.brokerOrder,
+      f.id, f.volume, f.price, f.commission, f.realizedPnl, p.id, f.deal,
+      p.side, p.volume, p.priceOpen, p.sl, p.tp, p.trailing, p.status, p.realizedPnl, p.ticket, p.openedAt, p.closedAt,
+      w.balanceDelta, w.positionVersion ?? -1, w.netting,
+    ],
+  );
+  if (rows.length === 0) return null;
+  return { order: toOrder(rows[0]), balance: Number(rows[0].account_balance) };
 }

@@ -1,5 +1,5 @@
 /**
- * The eight agents in their own process (`plan2 start` with SERVICES=agents/research,agents/decision) and
+ * The agents in their own process (`plan2 start` with SERVICES=agents) and
  * consensus here, over the real NATS server. Killing the agents' process
  * (SIGKILL: no goodbye on the wire) must not stop decisions: until the
  * registry notices, every call times out at the deadline and the agent is

@@ -81,7 +81,11 @@ describe('risk service (real PostgreSQL)', () => {
     expect(o.risk.checks.every((c) => c.passed)).toBe(true);
     const stored = await broker.call<Order, object>('trading.getOrder', { id: o.id }, meta('a'));
     expect(stored.risk!.checks).toHaveLength(11);
-    const ev = await sql(db.url, `SELECT verdict, source, idempotency_key FROM risk_evaluations WHERE tenant_id = 'a'`);
+    // Approved evaluations are written behind the order (which carries the verdicts itself).
+    const ev = await until(async () => {
+      const rows = await sql(db.url, `SELECT verdict, source, idempotency_key FROM risk_evaluations WHERE tenant_id = 'a'`);
+      return rows.length > 0 && rows;
+    });
     expect(ev).toEqual([{ verdict: 'approved', source: 'manual', idempotency_key: 'client-key-1' }]);
   });
 
@@ -121,6 +125,7 @@ describe('risk service (real PostgreSQL)', () => {
     e = await rejection(order('d', 'tot', { symbol: 'GBPUSD', volume: 1.5 }));
     expect(failed(e)).toEqual(['total_exposure']);
     expect(await count(`SELECT count(*)::int AS n FROM orders WHERE tenant_id = 'd'`, [])).toBe(1);
+    await until(async () => (await count(`SELECT count(*)::int AS n FROM risk_evaluations WHERE tenant_id = 'd'`, [])) === 5);
     const ev = await sql<{ verdict: string; reason: string }>(db.url, `SELECT verdict, reason FROM risk_evaluations WHERE tenant_id = 'd' ORDER BY created_at`);
     expect(ev.map((x) => x.verdict)).toEqual(['rejected', 'rejected', 'rejected', 'approved', 'rejected']);
     expect(ev[0].reason).toMatch(/max_position: EURUSD would hold 0.6 lots, above 0.5/);
@@ -222,6 +227,9 @@ describe('risk service (real PostgreSQL)', () => {
     expect(r.scenarios.some((s: { name: string }) => s.name.startsWith('worst 5-day window'))).toBe(true);
     expect(r.drawdown).toMatchObject({ breaker: null });
     expect(r.checks.byName.find((c: { name: string }) => c.name === 'leverage')).toMatchObject({ failed: 0, total: 2 });
+    expect(r.checks.recent).toHaveLength(2);
+    expect(r.checks.recent[0]).toMatchObject({ verdict: 'approved', symbol: expect.any(String) });
+    expect(r.checks.recent[0].checks).toHaveLength(11);
   });
 
   it('another tenant sees neither the orders nor the evaluations', async () => {

@@ -167,6 +167,12 @@ describe('trading service (real PostgreSQL)', () => {
     await h.md.tick('EURUSD', 1.1, 1.1002);
   });
 
+  it('pending orders expire at their time', async () => {
+    const o = await h.submit('t5', 'exp', buy(0.1, { type: 'limit', price: 1.05, expiresAt: Date.now() + 300 }));
+    const e = await h.rec.wait('order.expired', (x) => (x.order as Order).id === o.order.id, 5000);
+    expect((e.order as Order).status).toBe('expired');
+  });
+
   it('SL and TP close paper positions on the closing side of the quote; trailing stops follow', async () => {
     const a = await h.submit('t6', 'sl', buy(0.2, { sl: 1.095, tp: 1.11 }));
     const opened = (await h.rec.wait('order.filled', (e) => (e.order as Order).id === a.order.id)) as { position: Position };
@@ -213,6 +219,20 @@ describe('trading service (real PostgreSQL)', () => {
     expect([m.sl, m.tp]).toEqual([1.09, 1.12]);
     const acc = await sql<{ balance: number }>(db.url, `SELECT balance FROM trading_accounts WHERE tenant_id = 't7'`);
     expect(acc[0].balance).toBeCloseTo(100_000 - 3 * 3.5 + (1.09998 - 1.10022) * 0.5 * 100_000, 6);
+  });
+
+  it('a position changed behind the engine\'s back is detected by the fill statement, reloaded, and the fill retried once', async () => {
+    const a = await h.submit('t8', 'g1', buy(0.1));
+    const pos = ((await h.rec.wait('order.filled', (e) => (e.order as Order).id === a.order.id)) as { position: Position }).position;
+    await sql(db.url, 'UPDATE positions SET volume = 0.5, updated_at = updated_at + 1 WHERE id = $1', [pos.id]);
+    const b = await h.submit('t8', 'g2', buy(0.1));
+    const after = ((await h.rec.wait('order.filled', (e) => (e.order as Order).id === b.order.id)) as { position: Position }).position;
+    expect(after).toMatchObject({ id: pos.id, volume: 0.6 });
+    expect(await sql(db.url, `SELECT volume FROM positions WHERE tenant_id = 't8' AND status = 'open'`)).toEqual([{ volume: 0.6 }]);
+    // A netting account can never hold two open positions in one symbol.
+    await expect(
+      sql(db.url, `INSERT INTO positions (id, tenant_id, account_id, symbol, side, volume, price_open, status, netting, opened_at, updated_at) VALUES ('p_dup', 't8', 'paper', 'EURUSD', 'buy', 1, 1.1, 'open', true, 0, 0)`),
+    ).rejects.toThrow(/positions_netting_one_open/);
   });
 
   it('the book gives equity and exposure for risk', async () => {

@@ -11,19 +11,22 @@
  * expansion (ratio ≥ 1.5) favours breakout: the favoured strategies get
  * `regimeBonus` added to their t.
  *
- * When the adaptation agent publishes `regime.changed` for the series, its
- * probabilities weight the bonus instead (bonus = regimeBonus × p(regimes
- * favouring the strategy)).
+ * When the `adaptation` agent has published a regime for the series
+ * (`regime.changed`, its HMM over efficiency and relative volatility), that
+ * regime decides which strategies are favoured instead: the latest change
+ * published for a bar strictly before the query time, so an opinion never
+ * depends on whether the change of its own bar arrived first.
  *
  * signal = the chosen strategy's current position; confidence = tanh(t/2) of
  * its adjusted score, 0 (neutral) when no strategy scores above zero.
  */
-import type { Agent, AgentEvent, OpinionDraft, RegimeChange } from '../../../lib/agents/agent';
+import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarStore, closeTime } from '../../../lib/agents/bars';
 import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { DomainError } from '../../../lib/errors';
 import type { OpinionQuery } from '../../../types/agents';
+import type { RegimeChange } from '../../../types/events';
 import type { Candle } from '../../../types/market';
 import { positions, score, Score, STRATEGIES, StrategyName } from './strategies';
 
@@ -85,8 +88,8 @@ export class StrategyFormulationAgent implements Agent {
   readonly scope = 'market' as const;
   readonly events = ['candle.closed', 'regime.changed'] as const;
   private readonly bars = new BarStore(1500);
-  /** The adaptation agent's latest reading per series, when it runs. */
-  private readonly regimes = new Map<string, RegimeChange>();
+  /** Regime changes published by `adaptation`, per series, oldest first (the last 64). */
+  private readonly regimes = new Map<string, RegimeChange[]>();
   private params: StrategyFormulationParams;
 
   constructor(params: Partial<StrategyFormulationParams> = {}) {
@@ -95,7 +98,23 @@ export class StrategyFormulationAgent implements Agent {
 
   update(e: AgentEvent): void {
     if (e.type === 'candle.closed') this.bars.add(e.candle);
-    else if (e.type === 'regime.changed') this.regimes.set(`${e.regime.symbol}|${e.regime.tf}`, e.regime);
+    else if (e.type === 'regime.changed') {
+      const k = e.change.symbol + '|' + e.change.tf;
+      const list = this.regimes.get(k) ?? [];
+      if (list.some((c) => c.time === e.change.time)) return;
+      list.push(e.change);
+      list.sort((a, b) => a.time - b.time);
+      if (list.length > 64) list.shift();
+      this.regimes.set(k, list);
+    }
+  }
+
+  /** The adaptation agent's regime in force strictly before `asOf`. */
+  private publishedRegime(symbol: string, tf: string, asOf: number): RegimeChange | null {
+    const list = this.regimes.get(symbol + '|' + tf);
+    if (!list) return null;
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].time < asOf) return list[i];
+    return null;
   }
 
   opine(q: OpinionQuery): OpinionDraft {
@@ -106,24 +125,21 @@ export class StrategyFormulationAgent implements Agent {
     const need = p.evalBars + Math.max(p.slow, p.meanWindow, p.channel) + 1;
     if (all.length < need) return neutralDraft(head, `${q.symbol} ${q.tf}: ${all.length} bars, ${need} needed to score the strategies.`);
     const bars = all.slice(-need);
-    const reg = readRegime(bars, p.evalBars);
-    // The adaptation agent's probabilities when it has spoken on this series (at or before asOf); else our own reading.
-    const published = this.regimes.get(`${q.symbol}|${q.tf}`);
-    const probs: Record<Regime, number> = published && published.asOf <= asOf ? published.p : { trending: 0, ranging: 0, volatile: 0, [reg.regime]: 1 };
-    const bonusOf = (name: StrategyName) => p.regimeBonus * (Object.keys(probs) as Regime[]).reduce((acc, r) => acc + (FAVOURED[r].includes(name) ? probs[r] : 0), 0);
+    const own = readRegime(bars, p.evalBars);
+    const published = this.publishedRegime(q.symbol, q.tf, asOf);
+    const reg = published ? { ...own, regime: published.regime } : own;
     const results = STRATEGIES.map((name) => {
       const { pos, why } = positions(name, bars, p);
       const s: Score = score(bars, pos, p.evalBars);
-      const bonus = bonusOf(name);
-      return { name, s, bonus, adjusted: s.t + bonus, position: pos[pos.length - 1], why };
+      const adjusted = s.t + (FAVOURED[reg.regime].includes(name) ? p.regimeBonus : 0);
+      return { name, s, adjusted, position: pos[pos.length - 1], why };
     });
     const best = results.reduce((a, b) => (b.adjusted > a.adjusted ? b : a));
-    const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${r.bonus > 0 ? ` (+${fmt(r.bonus, 2)} regime)` : ''}`).join(', ');
-    const regimeText =
-      published && published.asOf <= asOf
-        ? `regime from adaptation: trending ${fmt(probs.trending * 100, 2)}%, ranging ${fmt(probs.ranging * 100, 2)}%, volatile ${fmt(probs.volatile * 100, 2)}%`
-        : `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
-    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio };
+    const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${FAVOURED[reg.regime].includes(r.name) ? ` (+${p.regimeBonus} regime)` : ''}`).join(', ');
+    const regimeText = published
+      ? `regime ${reg.regime} (adaptation's HMM, p ${fmt(published.p[published.regime], 2)}, since ${new Date(published.time).toISOString().slice(0, 16)}Z; efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`
+      : `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
+    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio, regimePublished: published ? 1 : 0 };
     for (const r of results) features[`t_${r.name}`] = r.s.t;
     if (best.adjusted <= 0) return { ...neutralDraft(head, `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}: no strategy earns its keep, standing aside.`, 0.1, 0.3), features };
     const signal = clamp(best.position, -1, 1);
@@ -152,6 +168,6 @@ export class StrategyFormulationAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { bars: this.bars.describe() };
+    return { bars: this.bars.describe(), publishedRegimes: Object.fromEntries([...this.regimes].map(([k, l]) => [k.replace('|', ' '), l[l.length - 1].regime])) };
   }
 }

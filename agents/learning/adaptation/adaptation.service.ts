@@ -1,4 +1,4 @@
-/** `agent.adaptation`: market regime with probabilities; publishes `regime.changed` (see adaptation.agent.ts). */
+/** `agent.adaptation`: market regime (trending / ranging / volatile) from a Gaussian HMM; publishes `regime.changed` (see adaptation.agent.ts). */
 import { createAgentMixin } from '../../../mixins/agent.mixin';
 import { AdaptationAgent } from './adaptation.agent';
 

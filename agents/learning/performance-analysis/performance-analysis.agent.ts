@@ -1,215 +1,246 @@
 /**
- * performance-analysis (learning, market-scoped): scores every opinion in the
- * decisions it sees (`decision.made`) against what the market did over the
- * next `horizonBars` bars of its timeframe, and publishes each agent's
- * reliability for consensus (`agents.reliability.updated`).
+ * performance-analysis (learning, market-scoped, advisory): scores every
+ * opinion of every decision against what the market did over the next
+ * `horizonBars` bars (lib/learning/outcomes.ts, lib/learning/scoring.ts):
+ * hit rate, Brier score, log loss and P&L attribution per agent, per symbol and
+ * per regime (the regime the `adaptation` agent reported in the same decision).
  *
- * - Each (agent, symbol, tf, asOf) is scored once, however many tenants saw it;
- *   tenant-scoped opinions are scored too when they have a direction.
- * - Outcome: the h-bar return r from the close at `asOf`. Classes: buy when
- *   r > dead zone, sell when r < −dead zone, hold otherwise; the dead zone is
- *   the median |h-bar return| of the symbol's own recent bars × `deadZone`.
- * - Directional hit: sign(signal) = sign(r) for opinions with |signal| ≥
- *   `minSignal`; hits and misses, exponentially forgotten (`halfLife`
- *   observations), make the Beta(1 + hits, 1 + misses) reliability consensus uses.
- * - Also Brier score and log loss of p against the outcome class, and P&L
- *   attribution Σ signal·r, per agent, per symbol and per regime (when
- *   `regime.changed` says which).
+ * It learns whom to trust: each agent's directional record is a Beta(α, β)
+ * posterior with exponential forgetting (`halfLife` calls). After each bar that
+ * scored directional calls it publishes the changed posteriors as
+ * `agents.reliability.updated` (broadcast), which consensus uses for the
+ * weighted vote (× 2·E[hit rate]) and the Bayesian tempering (P(hit rate > ½)).
  *
- * Its own opinion carries no direction (confidence 0); the rationale ranks the agents.
+ * Its opinion has no market view (an advisory): which agents have been right
+ * and wrong lately on the symbol, and a flag for agents proven worse than chance.
+ *
+ * One opinion is scored once, however many tenants' decisions carried it
+ * (market-scoped opinions are shared): opinions of one agent on one bar that
+ * say exactly the same thing count once.
  */
-import type { Agent, AgentEvent, OpinionDraft, Outgoing } from '../../../lib/agents/agent';
-import { BarStore } from '../../../lib/agents/bars';
-import { fmt, neutralDraft } from '../../../lib/agents/opinion';
+import type { Agent, AgentEvent, AgentFact, OpinionDraft } from '../../../lib/agents/agent';
+import { advisoryDraft, fmt } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { median } from '../../../lib/agents/stats';
-import type { Action, Opinion, OpinionQuery } from '../../../types/agents';
-import { TF_MS, Timeframe } from '../../../types/market';
+import { probBetterThan } from '../../../lib/consensus/beta';
+import { reliability } from '../../../lib/consensus/weighted';
+import { OutcomeTracker, Resolved } from '../../../lib/learning/outcomes';
+import { DecayingBeta, ScoreStats, ScoreView, scoreOpinion } from '../../../lib/learning/scoring';
+import type { AdvisoryNote, Decision, Opinion, OpinionQuery } from '../../../types/agents';
+import { REGIME_LABELS } from '../../../types/events';
+import type { Timeframe } from '../../../types/market';
 
 export interface PerformanceParams {
   horizonBars: number;
-  minSignal: number;
+  band: number;
+  minConviction: number;
   halfLife: number;
-  deadZone: number;
-  publishEvery: number;
+  minScoresToFlag: number;
 }
 
 export const PERFORMANCE_PARAMS: ParamSchema<PerformanceParams> = {
-  horizonBars: { type: 'number', min: 1, max: 500, integer: true, doc: 'bars after an opinion its outcome is read' },
-  minSignal: { type: 'number', min: 0, max: 1, doc: 'smallest |signal| scored as a directional call' },
-  halfLife: { type: 'number', min: 10, max: 100_000, doc: 'observations after which a hit or miss counts half' },
-  deadZone: { type: 'number', min: 0, max: 5, doc: 'hold band as a multiple of the median |h-bar return|' },
-  publishEvery: { type: 'number', min: 1, max: 10_000, integer: true, doc: 'scored opinions between two reliability publications' },
+  horizonBars: { type: 'number', min: 1, max: 500, integer: true, doc: 'bars after the decision its opinions are judged on' },
+  band: { type: 'number', min: 0, max: 5, doc: 'half-width of the "hold was right" band, in σ of the horizon return' },
+  minConviction: { type: 'number', min: 0, max: 1, doc: '|signal|·confidence from which an opinion counts as a directional call' },
+  halfLife: { type: 'number', min: 5, max: 100_000, doc: 'directional calls after which old evidence weighs half' },
+  minScoresToFlag: { type: 'number', min: 5, max: 100_000, integer: true, doc: 'directional calls before an agent can be flagged unreliable' },
 };
 
-export interface AgentScore {
+const DEFAULTS: PerformanceParams = { horizonBars: 5, band: 0.25, minConviction: 0.05, halfLife: 500, minScoresToFlag: 50 };
+
+interface Tracked {
   agent: string;
+  symbol: string;
+  regime: string;
+  p: Opinion['p'];
+  signal: number;
+  confidence: number;
+}
+
+export interface AgentReliability {
   alpha: number;
   beta: number;
-  /** Scored opinions (not decayed). */
-  n: number;
-  hits: number;
-  brier: number;
-  logLoss: number;
-  pnl: number;
+  /** Weighted-vote multiplier 2·E[hit rate]. */
+  multiplier: number;
+  /** P(hit rate > ½) under the posterior (the Bayesian tempering). */
+  pBetterThanChance: number;
 }
 
-interface Acc {
-  hits: number;
-  misses: number;
-  n: number;
-  nHits: number;
-  brier: number;
-  logLoss: number;
-  probN: number;
-  pnl: number;
+export interface AgentPerformance extends ScoreView {
+  agent: string;
+  reliability: AgentReliability;
+  bySymbol: Record<string, ScoreView>;
+  byRegime: Record<string, ScoreView>;
 }
 
-const newAcc = (): Acc => ({ hits: 0, misses: 0, n: 0, nHits: 0, brier: 0, logLoss: 0, probN: 0, pnl: 0 });
+export interface PerformanceReport {
+  horizonBars: number;
+  /** Data time of the newest scored outcome (ms), null before any. */
+  asOf: number | null;
+  pending: number;
+  agents: AgentPerformance[];
+}
 
-interface Pending {
-  op: Opinion;
-  due: number;
+/** Payload of `agents.reliability.updated`. */
+export interface ReliabilityUpdate {
+  asOf: number;
+  reliabilities: Record<string, { alpha: number; beta: number; n: number }>;
+}
+
+interface AgentStats {
+  all: ScoreStats;
+  bySymbol: Map<string, ScoreStats>;
+  byRegime: Map<string, ScoreStats>;
+  beta: DecayingBeta;
+}
+
+function regimeOf(d: Decision): string {
+  const a = d.opinions.find((o) => o.agent === 'adaptation' && o.features && o.features.regime !== undefined);
+  return a ? (REGIME_LABELS[a.features!.regime] ?? 'unknown') : 'unknown';
 }
 
 export class PerformanceAnalysisAgent implements Agent {
   readonly id = 'performance-analysis';
   readonly group = 'learning' as const;
   readonly scope = 'market' as const;
-  readonly events = ['candle.closed', 'decision.made', 'regime.changed'] as const;
-  private readonly bars = new BarStore(2000);
-  private readonly pending = new Map<string, Pending[]>();
-  private readonly seen = new Set<string>();
-  private readonly byAgent = new Map<string, Acc>();
-  private readonly bySymbol = new Map<string, Acc>();
-  private readonly byRegime = new Map<string, Acc>();
-  private readonly regimes = new Map<string, string>();
-  private outbox: Outgoing[] = [];
-  private sincePublish = 0;
+  readonly events = ['candle.closed', 'decision.made'] as const;
   private params: PerformanceParams;
+  private tracker: OutcomeTracker<Tracked>;
+  private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  private readonly stats = new Map<string, AgentStats>();
+  private readonly changed = new Set<string>();
+  private facts: AgentFact[] = [];
+  private lastOutcome: number | null = null;
 
   constructor(params: Partial<PerformanceParams> = {}) {
-    this.params = applyParams(PERFORMANCE_PARAMS, { horizonBars: 15, minSignal: 0.05, halfLife: 500, deadZone: 0.5, publishEvery: 20 }, params);
+    this.params = applyParams(PERFORMANCE_PARAMS, DEFAULTS, params);
+    this.tracker = new OutcomeTracker<Tracked>({ horizonBars: this.params.horizonBars, band: this.params.band, volBars: 100 });
+  }
+
+  private statsOf(agent: string): AgentStats {
+    let s = this.stats.get(agent);
+    if (!s) this.stats.set(agent, (s = { all: new ScoreStats(), bySymbol: new Map(), byRegime: new Map(), beta: new DecayingBeta(this.params.halfLife) }));
+    return s;
+  }
+
+  private remember(k: string): boolean {
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    this.seenOrder.push(k);
+    if (this.seenOrder.length > 200_000) this.seen.delete(this.seenOrder.shift()!);
+    return true;
   }
 
   update(e: AgentEvent): void {
-    if (e.type === 'decision.made') {
-      for (const op of e.decision.opinions) {
-        // A market opinion is the same for every tenant: score it once. Tenant-scoped ones differ and count apart.
-        const k = `${op.agent}|${op.symbol}|${op.tf}|${op.asOf}|${op.signal}|${op.confidence}`;
-        if (this.seen.has(k)) continue;
-        this.seen.add(k);
-        if (this.seen.size > 200_000) this.seen.clear();
-        const series = `${op.symbol}|${op.tf}`;
-        let l = this.pending.get(series);
-        if (!l) this.pending.set(series, (l = []));
-        l.push({ op, due: op.asOf + this.params.horizonBars * TF_MS[op.tf] });
+    if (e.type === 'decision.made') this.takeDecision(e.decision);
+    else if (e.type === 'candle.closed') this.score(this.tracker.addBar(e.candle));
+  }
+
+  private takeDecision(d: Decision): void {
+    const regime = regimeOf(d);
+    const resolved: Resolved<Tracked>[] = [];
+    for (const o of d.opinions) {
+      if (o.advisory) continue;
+      // shared (market-scoped) opinions are identical across tenants' decisions: count them once
+      if (!this.remember(`${o.agent}|${o.symbol}|${o.tf}|${o.asOf}|${o.signal}|${o.confidence}|${o.p.buy}|${o.p.sell}`)) continue;
+      const r = this.tracker.track(o.symbol, o.tf, o.asOf, { agent: o.agent, symbol: o.symbol, regime, p: o.p, signal: o.signal, confidence: o.confidence });
+      if (r) resolved.push(r);
+    }
+    this.score(resolved);
+  }
+
+  private score(resolved: Resolved<Tracked>[]): void {
+    if (resolved.length === 0) return;
+    const p = this.params;
+    for (const { item, outcome } of resolved) {
+      const sc = scoreOpinion(item, outcome.label, outcome.ret, p.minConviction);
+      const st = this.statsOf(item.agent);
+      st.all.add(sc);
+      let bs = st.bySymbol.get(item.symbol);
+      if (!bs) st.bySymbol.set(item.symbol, (bs = new ScoreStats()));
+      bs.add(sc);
+      let br = st.byRegime.get(item.regime);
+      if (!br) st.byRegime.set(item.regime, (br = new ScoreStats()));
+      br.add(sc);
+      if (sc.hit !== null) {
+        st.beta.add(sc.hit);
+        this.changed.add(item.agent);
       }
-    } else if (e.type === 'regime.changed') {
-      this.regimes.set(`${e.regime.symbol}|${e.regime.tf}`, e.regime.regime);
-    } else if (e.type === 'candle.closed') {
-      const c = e.candle;
-      this.bars.add(c);
-      const l = this.pending.get(`${c.symbol}|${c.tf}`);
-      if (!l || l.length === 0) return;
-      const now = c.t + TF_MS[c.tf];
-      const keep: Pending[] = [];
-      for (const p of l) {
-        if (p.due <= now) this.score(p.op, c.c);
-        else keep.push(p);
+      if (this.lastOutcome === null || outcome.exitTime > this.lastOutcome) this.lastOutcome = outcome.exitTime;
+    }
+    if (this.changed.size > 0) {
+      const reliabilities: ReliabilityUpdate['reliabilities'] = {};
+      for (const a of [...this.changed].sort()) {
+        const st = this.statsOf(a);
+        reliabilities[a] = { alpha: st.beta.alpha, beta: st.beta.beta, n: st.all.directional };
       }
-      this.pending.set(`${c.symbol}|${c.tf}`, keep);
+      this.changed.clear();
+      const payload: ReliabilityUpdate = { asOf: this.lastOutcome ?? 0, reliabilities };
+      this.facts.push({ event: 'agents.reliability.updated', payload, broadcast: true });
     }
   }
 
-  /** Close of the bar ending at `t` (its open is t − tf), or null. */
-  private closeAt(symbol: string, tf: Timeframe, t: number): number | null {
-    const bars = this.bars.get(symbol, tf, t);
-    const b = bars[bars.length - 1];
-    return b && b.t + TF_MS[tf] === t ? b.c : null;
-  }
-
-  /** Score one opinion with `c1`, the close of the first bar ending at or after its horizon (market gaps skip ahead). */
-  private score(op: Opinion, c1: number): void {
-    const h = this.params.horizonBars;
-    const c0 = this.closeAt(op.symbol, op.tf, op.asOf);
-    if (c0 === null) return;
-    const r = c1 / c0 - 1;
-    // Dead zone from the symbol's own h-bar moves.
-    const bars = this.bars.get(op.symbol, op.tf);
-    const moves: number[] = [];
-    for (let i = Math.max(h, bars.length - 500); i < bars.length; i++) moves.push(Math.abs(bars[i].c / bars[i - h].c - 1));
-    const dz = moves.length >= 20 ? median(moves) * this.params.deadZone : 0;
-    const outcome: Action = r > dz ? 'buy' : r < -dz ? 'sell' : 'hold';
-    const regime = this.regimes.get(`${op.symbol}|${op.tf}`) ?? 'unknown';
-    const keep = Math.pow(0.5, 1 / this.params.halfLife);
-    for (const [map, key] of [
-      [this.byAgent, op.agent],
-      [this.bySymbol, `${op.agent}|${op.symbol}`],
-      [this.byRegime, `${op.agent}|${regime}`],
-    ] as const) {
-      let a = map.get(key);
-      if (!a) map.set(key, (a = newAcc()));
-      const y = { buy: outcome === 'buy' ? 1 : 0, hold: outcome === 'hold' ? 1 : 0, sell: outcome === 'sell' ? 1 : 0 };
-      a.brier += (op.p.buy - y.buy) ** 2 + (op.p.hold - y.hold) ** 2 + (op.p.sell - y.sell) ** 2;
-      a.logLoss += -Math.log(Math.max(1e-12, op.p[outcome]));
-      a.probN++;
-      a.pnl += op.signal * r;
-      if (Math.abs(op.signal) >= this.params.minSignal && r !== 0) {
-        const hit = Math.sign(op.signal) === Math.sign(r);
-        a.hits = a.hits * keep + (hit ? 1 : 0);
-        a.misses = a.misses * keep + (hit ? 0 : 1);
-        a.n++;
-        if (hit) a.nHits++;
-      }
-    }
-    if (++this.sincePublish >= this.params.publishEvery) {
-      this.sincePublish = 0;
-      this.outbox.push({ event: 'agents.reliability.updated', payload: { reliabilities: this.reliabilities() } });
-    }
-  }
-
-  /** Reliability and scores of every agent scored so far. */
-  reliabilities(): AgentScore[] {
-    return [...this.byAgent].map(([agent, a]) => ({
-      agent,
-      alpha: 1 + a.hits,
-      beta: 1 + a.misses,
-      n: a.n,
-      hits: a.nHits,
-      brier: a.probN ? a.brier / a.probN : NaN,
-      logLoss: a.probN ? a.logLoss / a.probN : NaN,
-      pnl: a.pnl,
-    }));
-  }
-
-  /** Scores per agent and symbol, or per agent and regime. */
-  breakdown(by: 'symbol' | 'regime'): Record<string, { n: number; hitRate: number; brier: number; pnl: number }> {
-    const out: Record<string, { n: number; hitRate: number; brier: number; pnl: number }> = {};
-    for (const [k, a] of by === 'symbol' ? this.bySymbol : this.byRegime) out[k] = { n: a.n, hitRate: a.n ? a.nHits / a.n : NaN, brier: a.probN ? a.brier / a.probN : NaN, pnl: a.pnl };
+  /** Reliability of every scored agent. */
+  reliabilities(): Record<string, AgentReliability> {
+    const out: Record<string, AgentReliability> = {};
+    for (const [a, st] of this.stats) out[a] = { alpha: st.beta.alpha, beta: st.beta.beta, multiplier: reliability(st.beta.alpha, st.beta.beta), pBetterThanChance: probBetterThan(st.beta.alpha, st.beta.beta) };
     return out;
   }
 
-  drain(): Outgoing[] {
-    const o = this.outbox;
-    this.outbox = [];
-    return o;
+  /** The full report (optionally one agent, one symbol). */
+  report(filter: { agent?: string; symbol?: string } = {}): PerformanceReport {
+    const rel = this.reliabilities();
+    const agents: AgentPerformance[] = [];
+    for (const [a, st] of [...this.stats].sort((x, y) => x[0].localeCompare(y[0]))) {
+      if (filter.agent && filter.agent !== a) continue;
+      const base = filter.symbol ? (st.bySymbol.get(filter.symbol)?.view() ?? new ScoreStats().view()) : st.all.view();
+      const bySymbol: Record<string, ScoreView> = {};
+      for (const [s, v] of st.bySymbol) if (!filter.symbol || filter.symbol === s) bySymbol[s] = v.view();
+      const byRegime: Record<string, ScoreView> = {};
+      for (const [r, v] of st.byRegime) byRegime[r] = v.view();
+      agents.push({ agent: a, ...base, reliability: rel[a], bySymbol, byRegime });
+    }
+    return { horizonBars: this.params.horizonBars, asOf: this.lastOutcome, pending: this.tracker.pendingCount(), agents };
   }
 
   opine(q: OpinionQuery): OpinionDraft {
-    const last = this.bars.latest(q.symbol, q.tf);
-    const asOf = q.asOf ?? (last ? last.t + TF_MS[q.tf] : 0);
-    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
-    const rel = this.reliabilities()
-      .filter((r) => r.n > 0)
-      .sort((a, b) => b.alpha / (b.alpha + b.beta) - a.alpha / (a.alpha + a.beta));
-    if (rel.length === 0) return neutralDraft(head, 'No opinion has reached its horizon yet: nothing scored.');
-    const text = rel.map((r) => `${r.agent} ${fmt((r.hits / r.n) * 100, 3)}% of ${r.n} (Brier ${fmt(r.brier, 3)})`).join(', ');
-    return { ...neutralDraft(head, `Directional hit rates over ${this.params.horizonBars} bars: ${text}. No market view of its own.`), features: { scoredAgents: rel.length } };
+    const p = this.params;
+    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf: q.asOf ?? this.lastOutcome ?? 0 };
+    const rows = [...this.stats]
+      .map(([agent, st]) => ({ agent, v: st.bySymbol.get(q.symbol)?.view(), beta: st.beta }))
+      .filter((r): r is { agent: string; v: ScoreView; beta: DecayingBeta } => r.v !== undefined && r.v.directional > 0);
+    if (rows.length === 0)
+      return advisoryDraft(head, [], `${q.symbol}: no scored calls yet (opinions are judged ${p.horizonBars} bars after their decision; ${this.tracker.pendingCount()} waiting).`, { features: { pending: this.tracker.pendingCount() } });
+    rows.sort((a, b) => (b.v.hitRate ?? 0) - (a.v.hitRate ?? 0) || a.agent.localeCompare(b.agent));
+    const line = (r: (typeof rows)[number]) => `${r.agent} ${fmt((r.v.hitRate ?? 0) * 100, 3)}% of ${r.v.directional}`;
+    const best = rows.slice(0, 3).map(line).join(', ');
+    const worst = rows.length > 3 ? rows.slice(-Math.min(3, rows.length - 3)).map(line).join(', ') : '';
+    const notes: AdvisoryNote[] = [];
+    for (const r of rows) {
+      const pb = probBetterThan(r.beta.alpha, r.beta.beta);
+      if (r.v.directional >= p.minScoresToFlag && pb < 0.05)
+        notes.push({ code: 'unreliable_agent', level: 'warn', message: `${r.agent} calls ${q.symbol} worse than chance: ${fmt((r.v.hitRate ?? 0) * 100, 3)}% right over ${r.v.directional} calls (P(better than chance) ${fmt(pb, 2)})` });
+    }
+    const features: Record<string, number> = { agentsScored: rows.length, pending: this.tracker.pendingCount() };
+    features.bestHitRate = rows[0].v.hitRate ?? 0;
+    return advisoryDraft(
+      head,
+      notes,
+      `${q.symbol}, directional calls judged ${p.horizonBars} bars on: most often right ${best}${worst ? `; least ${worst}` : ''}.` + (notes.length > 0 ? ` ${notes.length} agent(s) below chance.` : ''),
+      { features },
+    );
+  }
+
+  drainFacts(): AgentFact[] {
+    const f = this.facts;
+    this.facts = [];
+    return f;
   }
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {
-    this.params = applyParams(PERFORMANCE_PARAMS, this.params, patch);
+    const next = applyParams(PERFORMANCE_PARAMS, this.params, patch);
+    if (next.horizonBars !== this.params.horizonBars || next.band !== this.params.band) this.tracker = new OutcomeTracker<Tracked>({ horizonBars: next.horizonBars, band: next.band, volBars: 100 });
+    this.params = next;
     return { ...this.params };
   }
 
@@ -218,8 +249,17 @@ export class PerformanceAnalysisAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    let pending = 0;
-    for (const l of this.pending.values()) pending += l.length;
-    return { pending, scoredAgents: this.byAgent.size };
+    return { agents: this.stats.size, pending: this.tracker.pendingCount(), lastOutcome: this.lastOutcome };
+  }
+
+  /** Series the agent has decisions for (the service fetches their history of bars). */
+  seriesOf(decisions: readonly Decision[]): { symbol: string; tf: Timeframe; from: number }[] {
+    const m = new Map<string, { symbol: string; tf: Timeframe; from: number }>();
+    for (const d of decisions) {
+      const k = d.symbol + '|' + d.tf;
+      const cur = m.get(k);
+      if (!cur || d.asOf < cur.from) m.set(k, { symbol: d.symbol, tf: d.tf, from: d.asOf });
+    }
+    return [...m.values()];
   }
 }

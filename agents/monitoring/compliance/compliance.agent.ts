@@ -1,139 +1,130 @@
 /**
- * compliance (monitoring, tenant-scoped): each tenant's own rules, checked
- * before anything trades. No market view (signal 0); a broken rule vetoes
- * with the rule's name:
+ * compliance (monitoring, tenant-scoped, advisory + veto): does trading this
+ * symbol now break one of the tenant's own rules (lib/compliance/rules.ts)?
+ * Restricted symbols, trading hours, daily loss, position size, symbol and
+ * total exposure, leverage, orders per minute. A rule at or beyond its limit
+ * vetoes with the rule's name; an active override (time-boxed, given with a
+ * reason, audited by the service) turns the veto into a warning; a rule at
+ * 80 % of its limit is flagged.
  *
- * - `restrictedSymbols`: symbols this tenant may not trade;
- * - `tradingHours`: UTC windows "HH:MM-HH:MM" (a window may wrap midnight);
- *   outside all of them → veto;
- * - `maxPositionPct`: |exposure in the symbol| / equity;
- * - `maxExposurePct`: gross exposure / equity (the leverage actually used);
- * - `maxDailyLossPct`: loss since the first equity of the UTC day;
- * - `maxOrdersPerMinute`: the tenant's orders in the minute before asOf.
- * Limits set to 0 are off. The service writes every veto to the audit log.
+ * Fed the tenant's book (`positions.updated` snapshots), its orders
+ * (`order.accepted`, `order.filled`: orders per minute by their creation time)
+ * and, by its service, the tenant's rules and overrides. Trading hours are
+ * judged at the decision's time (`asOf`); orders per minute in the minute up
+ * to the later of `asOf` and the newest order.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { fmt, neutralDraft } from '../../../lib/agents/opinion';
-import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { DomainError } from '../../../lib/errors';
-import type { OpinionQuery } from '../../../types/agents';
+import { advisoryDraft } from '../../../lib/agents/opinion';
+import { ComplianceBook, ComplianceRules, evaluateRules, NO_RULES, Override, RuleCheck } from '../../../lib/compliance/rules';
+import type { AdvisoryNote, OpinionQuery } from '../../../types/agents';
 import type { PortfolioSnapshot } from '../../../types/events';
 
-export interface ComplianceRules {
-  restrictedSymbols: string[];
-  tradingHours: string[];
-  maxPositionPct: number;
-  maxExposurePct: number;
-  maxDailyLossPct: number;
-  maxOrdersPerMinute: number;
+interface TenantState {
+  rules: ComplianceRules;
+  overrides: Override[];
+  book: (ComplianceBook & { time: number }) | null;
+  /** Order id → creation time (ms), the last few minutes. */
+  orders: Map<string, number>;
+  lastOrderAt: number;
 }
 
-export const COMPLIANCE_PARAMS: ParamSchema<ComplianceRules> = {
-  restrictedSymbols: { type: 'strings', doc: 'symbols the tenant may not trade' },
-  tradingHours: { type: 'strings', doc: 'UTC windows HH:MM-HH:MM; empty = always' },
-  maxPositionPct: { type: 'number', min: 0, max: 1000, doc: 'largest |exposure| in one symbol as a multiple of equity (0 = off)' },
-  maxExposurePct: { type: 'number', min: 0, max: 1000, doc: 'largest gross exposure as a multiple of equity (0 = off)' },
-  maxDailyLossPct: { type: 'number', min: 0, max: 1, doc: 'largest loss since the start of the UTC day as a fraction of equity (0 = off)' },
-  maxOrdersPerMinute: { type: 'number', min: 0, max: 100_000, integer: true, doc: 'orders in any minute (0 = off)' },
-};
-
-const NONE: ComplianceRules = { restrictedSymbols: [], tradingHours: [], maxPositionPct: 0, maxExposurePct: 0, maxDailyLossPct: 0, maxOrdersPerMinute: 0 };
-
-/** Minutes after midnight of "HH:MM"; throws on a malformed time. */
-function minutes(s: string): number {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(s.trim());
-  if (!m || +m[1] > 24 || +m[2] > 59) throw new DomainError('BAD_CONFIG', `"${s}" is not HH:MM`, 422);
-  return +m[1] * 60 + +m[2];
-}
-
-/** True when minute-of-day `t` falls in "HH:MM-HH:MM" (wrapping midnight when the end is earlier). */
-export function inWindow(window: string, t: number): boolean {
-  const [a, b] = window.split('-');
-  if (b === undefined) throw new DomainError('BAD_CONFIG', `trading hours "${window}" must be HH:MM-HH:MM`, 422);
-  const from = minutes(a);
-  const to = minutes(b);
-  return from <= to ? t >= from && t < to : t >= from || t < to;
-}
-
-interface Book {
-  snapshot: PortfolioSnapshot;
-  day: number;
-  dayStart: number;
+export interface ComplianceView {
+  rules: ComplianceRules;
+  overrides: Override[];
+  checks: RuleCheck[];
 }
 
 export class ComplianceAgent implements Agent {
   readonly id = 'compliance';
   readonly group = 'monitoring' as const;
   readonly scope = 'tenant' as const;
-  readonly events = ['positions.updated', 'order.updated'] as const;
-  private readonly rules = new Map<string, ComplianceRules>();
-  private readonly books = new Map<string, Book>();
-  private readonly orders = new Map<string, number[]>();
+  readonly events = ['positions.updated', 'order.accepted', 'order.filled'] as const;
+  private readonly tenants = new Map<string, TenantState>();
+
+  private state(tenantId: string): TenantState {
+    let s = this.tenants.get(tenantId);
+    if (!s) this.tenants.set(tenantId, (s = { rules: NO_RULES, overrides: [], book: null, orders: new Map(), lastOrderAt: 0 }));
+    return s;
+  }
 
   update(e: AgentEvent): void {
-    if (e.type === 'positions.updated') {
-      const s = e.snapshot;
-      const day = Math.floor(s.time / 86_400_000);
-      const prev = this.books.get(s.tenantId);
-      this.books.set(s.tenantId, { snapshot: s, day, dayStart: prev && prev.day === day ? prev.dayStart : s.equity });
-    } else if (e.type === 'order.updated' && e.order.status !== 'rejected') {
-      let l = this.orders.get(e.order.tenantId);
-      if (!l) this.orders.set(e.order.tenantId, (l = []));
-      if (!l.includes(e.order.time)) l.push(e.order.time);
-      if (l.length > 10_000) l.splice(0, l.length - 5_000);
+    if (e.type === 'positions.updated') this.takeBook(e.snapshot);
+    else if (e.type === 'order.accepted' || e.type === 'order.filled') {
+      const o = e.order;
+      const s = this.state(o.tenantId);
+      if (!s.orders.has(o.id)) s.orders.set(o.id, o.createdAt);
+      if (o.createdAt > s.lastOrderAt) s.lastOrderAt = o.createdAt;
+      for (const [id, t] of s.orders) if (t < s.lastOrderAt - 300_000) s.orders.delete(id);
     }
   }
 
-  /** The broken rules for a tenant and symbol at `asOf`, each as "rule: why". */
-  check(tenantId: string, symbol: string, asOf: number): string[] {
-    const r = this.rules.get(tenantId) ?? NONE;
-    const out: string[] = [];
-    if (r.restrictedSymbols.map((s) => s.toUpperCase()).includes(symbol.toUpperCase())) out.push(`restrictedSymbols: ${symbol} is restricted for this tenant`);
-    if (r.tradingHours.length > 0) {
-      const d = new Date(asOf);
-      const t = d.getUTCHours() * 60 + d.getUTCMinutes();
-      if (!r.tradingHours.some((w) => inWindow(w, t))) out.push(`tradingHours: ${d.toISOString().slice(11, 16)} UTC is outside ${r.tradingHours.join(', ')}`);
+  private takeBook(snap: PortfolioSnapshot): void {
+    const s = this.state(snap.tenantId);
+    if (s.book && s.book.time > snap.time) return; // an older snapshot arriving late
+    const positions = new Map<string, { lots: number; notional: number }>();
+    for (const p of snap.positions) {
+      const cur = positions.get(p.symbol) ?? { lots: 0, notional: 0 };
+      cur.lots += p.volume ?? 0;
+      cur.notional += p.notional;
+      positions.set(p.symbol, cur);
     }
-    const b = this.books.get(tenantId);
-    if (b && b.snapshot.equity > 0) {
-      const eq = b.snapshot.equity;
-      const pos = b.snapshot.positions.filter((p) => p.symbol === symbol).reduce((a, p) => a + p.notional, 0);
-      const gross = b.snapshot.positions.reduce((a, p) => a + Math.abs(p.notional), 0);
-      if (r.maxPositionPct > 0 && Math.abs(pos) / eq > r.maxPositionPct) out.push(`maxPositionPct: ${symbol} exposure is ${fmt(Math.abs(pos) / eq, 3)}× equity, limit ${r.maxPositionPct}×`);
-      if (r.maxExposurePct > 0 && gross / eq > r.maxExposurePct) out.push(`maxExposurePct: gross exposure is ${fmt(gross / eq, 3)}× equity, limit ${r.maxExposurePct}×`);
-      const loss = b.dayStart > 0 ? 1 - eq / b.dayStart : 0;
-      if (r.maxDailyLossPct > 0 && loss > r.maxDailyLossPct) out.push(`maxDailyLossPct: down ${fmt(loss * 100, 3)}% today, limit ${fmt(r.maxDailyLossPct * 100, 3)}%`);
-    }
-    if (r.maxOrdersPerMinute > 0) {
-      const n = (this.orders.get(tenantId) ?? []).filter((t) => t > asOf - 60_000 && t <= asOf).length;
-      if (n >= r.maxOrdersPerMinute) out.push(`maxOrdersPerMinute: ${n} orders in the last minute, limit ${r.maxOrdersPerMinute}`);
-    }
-    return out;
+    s.book = { equity: snap.equity, dayStartEquity: snap.dayStartEquity ?? null, positions, time: snap.time };
+  }
+
+  /** The tenant's rules (from its service, which stores them). */
+  setRules(tenantId: string, rules: ComplianceRules): void {
+    this.state(tenantId).rules = rules;
+  }
+
+  /** The tenant's overrides (active and recently expired; expired ones are ignored by time). */
+  setOverrides(tenantId: string, overrides: Override[]): void {
+    this.state(tenantId).overrides = [...overrides];
+  }
+
+  rulesOf(tenantId: string): ComplianceRules {
+    return this.tenants.get(tenantId)?.rules ?? NO_RULES;
+  }
+
+  /** Tenants with a rule that needs their book (position, exposure, leverage, daily loss). */
+  tenantsNeedingBooks(): string[] {
+    return [...this.tenants]
+      .filter(([, s]) => s.rules.maxDailyLoss !== null || s.rules.maxPositionLots !== null || s.rules.maxSymbolExposure !== null || s.rules.maxTotalExposure !== null || s.rules.maxLeverage !== null)
+      .map(([t]) => t);
+  }
+
+  /** Every configured rule of a tenant for one symbol at one time. */
+  evaluate(tenantId: string, symbol: string, at?: number): ComplianceView {
+    const s = this.state(tenantId);
+    const t = at ?? Math.max(s.lastOrderAt, s.book?.time ?? 0);
+    const ref = Math.max(t, s.lastOrderAt);
+    let orders = 0;
+    for (const c of s.orders.values()) if (c > ref - 60_000 && c <= ref) orders++;
+    return { rules: s.rules, overrides: s.overrides.filter((o) => o.until > t), checks: evaluateRules({ rules: s.rules, symbol, at: t, book: s.book, ordersLastMinute: orders, overrides: s.overrides }) };
   }
 
   opine(q: OpinionQuery): OpinionDraft {
-    const asOf = q.asOf ?? 0;
-    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
-    if (!q.tenantId) return neutralDraft(head, 'No tenant: no rules to check.');
-    const broken = this.check(q.tenantId, q.symbol, asOf);
-    const n = Object.values(this.rules.get(q.tenantId) ?? NONE).filter((v) => (Array.isArray(v) ? v.length > 0 : v > 0)).length;
-    if (broken.length === 0) return { ...neutralDraft(head, n > 0 ? `All ${n} of this tenant's rules pass for ${q.symbol}.` : 'This tenant has set no compliance rules.'), features: { rules: n } };
-    return { ...neutralDraft(head, `Blocked by compliance: ${broken.join('; ')}.`, 1, 1), features: { rules: n, broken: broken.length }, veto: { reason: broken.join('; ') } };
-  }
-
-  configure(patch: Record<string, unknown>, tenantId?: string): Record<string, unknown> {
-    if (!tenantId) throw new DomainError('TENANT_REQUIRED', 'compliance rules belong to a tenant', 422);
-    const next = applyParams(COMPLIANCE_PARAMS, this.rules.get(tenantId) ?? NONE, patch);
-    for (const w of next.tradingHours) inWindow(w, 0); // validate
-    this.rules.set(tenantId, next);
-    return { ...next };
-  }
-
-  config(tenantId?: string): Record<string, unknown> {
-    return { ...((tenantId && this.rules.get(tenantId)) || NONE) };
+    const tenantId = q.tenantId ?? '';
+    const v = this.evaluate(tenantId, q.symbol, q.asOf);
+    const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf: q.asOf ?? 0 };
+    if (v.checks.length === 0) return advisoryDraft(head, [], `No compliance rule of this tenant applies to ${q.symbol}${this.state(tenantId).book ? '' : ' (no account snapshot yet)'}.`);
+    const notes: AdvisoryNote[] = [];
+    const features: Record<string, number> = { rules: v.checks.length };
+    for (const c of v.checks) {
+      if (typeof c.value === 'number') features[c.rule] = c.value;
+      if (c.status === 'veto') notes.push({ code: c.rule, level: 'critical', message: c.detail });
+      else if (c.status === 'overridden') notes.push({ code: 'override_applied', level: 'warn', message: `${c.rule} (override ${c.override!.id}): ${c.detail}` });
+      else if (c.status === 'near') notes.push({ code: 'near_limit', level: 'warn', message: `${c.rule}: ${c.detail}` });
+    }
+    const vetoes = v.checks.filter((c) => c.status === 'veto');
+    const summary = v.checks.map((c) => `${c.rule} ${c.status}`).join(', ');
+    if (vetoes.length > 0) {
+      const reason = vetoes.map((c) => `compliance rule ${c.rule}: ${c.detail}`).join('; ');
+      return advisoryDraft(head, notes, `Compliance for ${q.symbol} (${summary}): ${reason}.`, { veto: { reason }, features });
+    }
+    return advisoryDraft(head, notes, `Compliance for ${q.symbol}: ${summary}; ${v.checks.map((c) => c.detail).join('; ')}.`, { features });
   }
 
   snapshot(): Record<string, unknown> {
-    return { tenantsWithRules: this.rules.size, books: this.books.size };
+    return { tenants: this.tenants.size, withBooks: [...this.tenants.values()].filter((s) => s.book).length };
   }
 }

@@ -1,90 +1,97 @@
-/** Embedded exact k-NN `VectorStore`: vectors in one growing Float64Array, a linear scan per query. */
-import type { Neighbour, VectorItem, VectorStore } from '../vector';
+/**
+ * Embedded `VectorStore`: exact k-NN by brute force over the records held,
+ * with synchronous twins for pure agents. Bounded: past `capacity` records the
+ * oldest inserted are dropped.
+ */
+import { DomainError } from '../../errors';
+import { PropertyValue, schemaProblems, squaredDistance, VectorMatch, VectorQuery, VectorRecord, VectorSchema, VectorStore } from '../vector';
 
-export class MemoryVectorStore<P = Record<string, unknown>> implements VectorStore<P> {
-  private data: Float64Array;
-  private readonly ids: string[] = [];
-  private readonly payloads: P[] = [];
-  private readonly index = new Map<string, number>();
+export class MemoryVectorStore implements VectorStore {
+  readonly kind = 'memory' as const;
+  private readonly records = new Map<string, VectorRecord>();
+  private dim: number | null = null;
 
-  constructor(readonly dimension: number, private readonly capacity = 100_000) {
-    this.data = new Float64Array(dimension * 64);
+  constructor(
+    readonly schema: VectorSchema,
+    readonly capacity = 100_000,
+  ) {}
+
+  get size(): number {
+    return this.records.size;
   }
 
-  upsertSync(items: readonly VectorItem<P>[]): void {
-    for (const it of items) {
-      if (it.vector.length !== this.dimension) throw new Error(`vector of length ${it.vector.length}, store holds ${this.dimension}`);
-      let i = this.index.get(it.id);
-      if (i === undefined) {
-        if (this.ids.length >= this.capacity) this.evictOldest();
-        i = this.ids.length;
-        if ((i + 1) * this.dimension > this.data.length) {
-          const next = new Float64Array(this.data.length * 2);
-          next.set(this.data);
-          this.data = next;
-        }
-        this.ids.push(it.id);
-        this.payloads.push(it.payload);
-        this.index.set(it.id, i);
-      } else this.payloads[i] = it.payload;
-      for (let j = 0; j < this.dimension; j++) this.data[i * this.dimension + j] = it.vector[j];
+  upsertSync(records: readonly VectorRecord[]): void {
+    for (const r of records) {
+      const bad = schemaProblems(this.schema, r);
+      if (this.dim !== null && r.vector.length !== this.dim) bad.push(`vector length ${r.vector.length}, the collection holds ${this.dim}`);
+      if (bad.length > 0) throw new DomainError('BAD_VECTOR', `record ${r.id}: ${bad.join('; ')}`, 422);
+      this.dim ??= r.vector.length;
+      this.records.delete(r.id); // re-insertion moves it to the newest end
+      this.records.set(r.id, { id: r.id, vector: [...r.vector], properties: { ...r.properties } });
     }
+    while (this.records.size > this.capacity) this.records.delete(this.records.keys().next().value as string);
   }
 
-  private evictOldest(): void {
-    const d = this.dimension;
-    this.index.delete(this.ids[0]);
-    this.ids.shift();
-    this.payloads.shift();
-    this.data.copyWithin(0, d, this.ids.length * d + d);
-    this.index.clear();
-    this.ids.forEach((id, k) => this.index.set(id, k));
+  private matches(r: VectorRecord, where?: Record<string, PropertyValue>): boolean {
+    if (!where) return true;
+    for (const [k, v] of Object.entries(where)) if (r.properties[k] !== v) return false;
+    return true;
   }
 
-  nearestSync(v: ArrayLike<number>, k: number): Neighbour<P>[] {
-    const d = this.dimension;
-    const n = this.ids.length;
-    const best: { i: number; dist: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const base = i * d;
-      for (let j = 0; j < d; j++) {
-        const x = this.data[base + j] - v[j];
-        s += x * x;
+  /** Exact k nearest, nearest first, ties by id; `accept` filters further (e.g. by time). */
+  querySync(q: VectorQuery, accept?: (r: VectorRecord) => boolean): VectorMatch[] {
+    if (q.k <= 0 || this.records.size === 0) return [];
+    if (this.dim !== null && q.vector.length !== this.dim) throw new DomainError('BAD_VECTOR', `query vector length ${q.vector.length}, the collection holds ${this.dim}`, 422);
+    const best: VectorMatch[] = [];
+    for (const r of this.records.values()) {
+      if (!this.matches(r, q.where) || (accept && !accept(r))) continue;
+      const d = squaredDistance(q.vector, r.vector);
+      if (best.length === q.k) {
+        const worst = best[best.length - 1];
+        if (d > worst.distance || (d === worst.distance && r.id > worst.id)) continue;
+        best.pop();
       }
-      if (best.length < k || s < best[best.length - 1].dist || (s === best[best.length - 1].dist && this.ids[i] < this.ids[best[best.length - 1].i])) {
-        let p = best.length;
-        best.push({ i, dist: s });
-        while (p > 0 && (best[p - 1].dist > s || (best[p - 1].dist === s && this.ids[best[p - 1].i] > this.ids[i]))) {
-          best[p] = best[p - 1];
-          p--;
-        }
-        best[p] = { i, dist: s };
-        if (best.length > k) best.pop();
-      }
+      // insertion keeps `best` sorted (k is small)
+      let i = best.length;
+      while (i > 0 && (best[i - 1].distance > d || (best[i - 1].distance === d && best[i - 1].id > r.id))) i--;
+      best.splice(i, 0, { id: r.id, distance: d, properties: { ...r.properties } });
     }
-    return best.map((b) => ({ id: this.ids[b.i], distance: Math.sqrt(b.dist), payload: this.payloads[b.i] }));
+    return best;
   }
 
-  get count(): number {
-    return this.ids.length;
+  getSync(id: string): VectorRecord | null {
+    const r = this.records.get(id);
+    return r ? { id: r.id, vector: [...r.vector], properties: { ...r.properties } } : null;
   }
 
-  async upsert(items: readonly VectorItem<P>[]): Promise<void> {
-    this.upsertSync(items);
+  countSync(where?: Record<string, PropertyValue>): number {
+    if (!where) return this.records.size;
+    let n = 0;
+    for (const r of this.records.values()) if (this.matches(r, where)) n++;
+    return n;
   }
 
-  async nearest(v: ArrayLike<number>, k: number): Promise<Neighbour<P>[]> {
-    return this.nearestSync(v, k);
+  async upsert(records: readonly VectorRecord[]): Promise<void> {
+    this.upsertSync(records);
   }
 
-  async size(): Promise<number> {
-    return this.ids.length;
+  async query(q: VectorQuery): Promise<VectorMatch[]> {
+    return this.querySync(q);
+  }
+
+  async get(id: string): Promise<VectorRecord | null> {
+    return this.getSync(id);
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.records.delete(id);
+  }
+
+  async count(where?: Record<string, PropertyValue>): Promise<number> {
+    return this.countSync(where);
   }
 
   async close(): Promise<void> {
-    this.ids.length = 0;
-    this.payloads.length = 0;
-    this.index.clear();
+    this.records.clear();
   }
 }

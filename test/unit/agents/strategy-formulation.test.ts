@@ -53,24 +53,6 @@ describe('strategy scoring', () => {
     expect(readRegime(bars, 120).regime).toBe('trending');
   });
 
-  it('takes the regime from the adaptation agent when it speaks', () => {
-    const g = googD1();
-    const end = g.findIndex((b) => b.t >= Date.parse('2005-12-30'));
-    const feed = (a: StrategyFormulationAgent) => g.slice(0, end + 1).forEach((c) => a.update({ type: 'candle.closed', candle: c }));
-    const asOf = g[end].t + 86_400_000;
-    const own = new StrategyFormulationAgent();
-    feed(own);
-    const told = new StrategyFormulationAgent();
-    feed(told);
-    told.update({ type: 'regime.changed', regime: { symbol: 'GOOG', tf: 'D1', regime: 'ranging', p: { trending: 0, ranging: 1, volatile: 0 }, asOf } });
-    const a = own.opine({ symbol: 'GOOG', tf: 'D1', asOf });
-    const b = told.opine({ symbol: 'GOOG', tf: 'D1', asOf });
-    expect(a.rationale).toMatch(/trend-following t=[\d.]+ \(\+1 regime\)/);
-    expect(b.rationale).toMatch(/regime from adaptation: trending 0%, ranging 100%/);
-    expect(b.rationale).toMatch(/mean-reversion t=-?[\d.]+ \(\+1 regime\)/);
-    expect(b.features!.t_breakout).toBe(a.features!.t_breakout);
-  });
-
   it('refuses fast ≥ slow', () => {
     expect(() => new StrategyFormulationAgent().configure({ fast: 50 })).toThrow(/fast must be below slow/);
   });
