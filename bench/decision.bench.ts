@@ -5,7 +5,8 @@
  *
  * - in-process: consensus and the eight agents in one broker;
  * - over NATS: consensus here, the agents in a second process (`plan2 start`
- *   with SERVICES=agents) on the real NATS server;
+ *   with SERVICES=agents/research,agents/decision) on the real NATS server; the
+ *   sixteen-agent decision is bench/decision-sixteen.bench.ts;
  * - fan-out: one candle decided for 200 tenants (market opinions shared);
  * - pure compute: the eight agent classes and the fusions without broker or
  *   database (the floor of the decision path);
@@ -278,7 +279,7 @@ const bench: Bench = async (args) => {
   else {
     try {
       // In one process.
-      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
+      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents/research,agents/decision', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
       const p = await startPlatform(cfg, { logger: false });
       try {
         await addTenants(db.url, ['bench', ...Array.from({ length: 200 }, (_, i) => `fan${i}`)]);
@@ -321,7 +322,7 @@ const bench: Bench = async (args) => {
   else {
     const ns = `plan2bench-${process.pid}-${randomBytes(3).toString('hex')}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-bench-'));
-    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents/research,agents/decision', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
     try {
       const cfg = setConfig(loadConfig({ DATABASE_URL: db2.url, TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-consensus`, SERVICES: 'consensus', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
       const p = await startPlatform(cfg, { logger: false });
