@@ -8,7 +8,8 @@
  *
  * Per bar i (in `next`, after the engine filled pending orders at bar i's open):
  * 1. bar i becomes a closed `Candle` {symbol, tf, t, o, h, l, c, v (0 when
- *    unknown), n: 0}; its decision time is asOf = t + TF_MS[tf] (the bar's close).
+ *    unknown), n}; n (ticks) is the volume rounded (FX bar files carry tick
+ *    volume), 1 when there is none; its decision time is asOf = t + TF_MS[tf] (the bar's close).
  * 2. The tenant-scoped agents get a `positions.updated` snapshot of the backtest
  *    "tenant" (`BACKTEST_TENANT`): equity = the engine's equity at bar i's close,
  *    peak equity so far, and the open position as signed notional (size × close).
@@ -161,7 +162,8 @@ export class ConsensusStrategy implements Strategy {
   next(bar: Bar, ctx: StrategyContext): void {
     const { symbol, tf } = this;
     const asOf = bar.t + TF_MS[tf];
-    const candle: Candle = { symbol, tf, t: bar.t, o: bar.o, h: bar.h, l: bar.l, c: bar.c, v: Number.isFinite(bar.v) ? bar.v : 0, n: 0 };
+    const vol = Number.isFinite(bar.v) && bar.v > 0 ? bar.v : 0;
+    const candle: Candle = { symbol, tf, t: bar.t, o: bar.o, h: bar.h, l: bar.l, c: bar.c, v: vol, n: vol > 0 ? Math.round(vol) : 1 };
     const equity = ctx.equity;
     if (equity > this.peakEquity) this.peakEquity = equity;
     const size = ctx.position.size;
