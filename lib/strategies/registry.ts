@@ -2,10 +2,10 @@
  * Built-in strategies by name, each with a parameter schema, defaults and
  * validation. The CLI, the optimiser and (later) the REST job use only this.
  *
- * Seam for `consensus`: a strategy that asks the agents for a decision per bar
- * will be registered here with `needs: ['decisions']`; it receives a
- * `DecisionSource` through `StrategyEnv` (an offline run of the agents over the
- * same bars). Nothing else changes: it is a `Strategy` like the others.
+ * `consensus` (lib/strategies/consensus.ts) runs the agents' pure classes and
+ * the live fusion inside the strategy itself, per bar, from the bars it is
+ * given: it needs nothing from `StrategyEnv`. The `DecisionSource` seam stays for
+ * strategies fed decisions from elsewhere (recorded decisions, a live runner).
  */
 import { DomainError } from '../errors';
 import type { Bar, Strategy } from '../backtest/strategy';
