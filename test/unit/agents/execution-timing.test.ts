@@ -85,7 +85,6 @@ describe('execution-timing agent on the EURUSD ticks of 2014-05-08 (ECB day)', (
 
 describe('execution-timing without tick counts', () => {
   it('gives a finite opinion when every candle has n = 0 (no liquidity reason)', () => {
-    const { ExecutionTimingAgent } = require('../../../agents/decision/execution-timing/execution-timing.agent');
     const a = new ExecutionTimingAgent();
     const t0 = Date.UTC(2014, 4, 5);
     let c = 1.39;
