@@ -41,6 +41,7 @@ import { compileForward, createRunner, EnsembleModel, encodeInputs } from '../li
 import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
+import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
 import { Bench, nowNs, summarize } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
@@ -81,28 +82,9 @@ function bundledDay(): { ticks: Tick[]; bars: Candle[] } {
   return { ticks, bars };
 }
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const name = `plan2_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-  } catch {
-    return null;
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  const u = new URL(PG);
-  u.pathname = '/' + name;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new Client({ connectionString: PG });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+/** A scratch database on the real PostgreSQL, or null when none answers (the bench then skips persistence runs). */
+async function freshDatabase(): Promise<ScratchDatabase | null> {
+  return createScratchDatabase(PG, 'bench_decision').catch(() => null);
 }
 
 /** True when a TCP connection to the URL's host and port opens within 2 s. */
