@@ -24,6 +24,8 @@ export interface Config {
   /** Glob patterns choosing the services this node runs; empty = all. */
   services: string[];
   nodeId: string | null;
+  /** Moleculer namespace (NAMESPACE, default plan2): nodes talk only within one; tests use one per run. */
+  namespace: string;
   /** HTTP port of the `api` service. */
   port: number;
   /** Host the HTTP and MT5 servers bind to. */
@@ -131,6 +133,12 @@ function bool(env: Env, name: string): boolean | null {
   throw new ConfigError(name, 'one of true/false/1/0/yes/no/on/off', v);
 }
 
+function namespace(env: Env): string {
+  const v = str(env, 'NAMESPACE') ?? 'plan2';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new ConfigError('NAMESPACE', 'up to 64 characters of [A-Za-z0-9_.-]', v);
+  return v;
+}
+
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** Parse an environment (default: this process's) into a validated Config. Throws ConfigError. */
@@ -168,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     clickhouseUrl: url(env, 'CLICKHOUSE_URL', ['http:', 'https:']),
     services,
     nodeId,
+    namespace: namespace(env),
     port: int(env, 'PORT', 8000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     mt5Port: int(env, 'MT5_PORT', 8001, 0, 65535),

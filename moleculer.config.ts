@@ -48,7 +48,7 @@ function isInfrastructureError(err: Errors.MoleculerError | Error): boolean {
 
 export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   const opts: BrokerOptions = {
-    namespace: 'plan2',
+    namespace: cfg.namespace,
     nodeID: cfg.nodeId,
     transporter: cfg.transporter
       ? { type: 'NATS', options: { url: cfg.transporter, maxReconnectAttempts: -1, reconnectTimeWait: 1000 } }

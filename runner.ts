@@ -15,6 +15,7 @@ import { brokerOptions } from './moleculer.config';
 import { CODE_EXT, CODE_ROOT } from './paths';
 import { ErrorsMiddleware } from './middlewares/errors.middleware';
 import { closeDb } from './lib/storage/connect';
+import { UnavailableError } from './lib/errors';
 
 export type ServiceExport = ServiceSchema | ServiceSchema[] | ((cfg: Config) => ServiceSchema | ServiceSchema[]);
 
@@ -93,8 +94,24 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/**
+ * Fail fast when NATS does not answer: Moleculer's transporter would retry the
+ * first connection forever, and a node that hangs at start helps nobody.
+ * Later outages are handled by reconnecting (moleculer.config.ts).
+ */
+export async function assertTransporterReachable(url: string, timeoutMs = 4000): Promise<void> {
+  const { connect } = await import('nats');
+  try {
+    const nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false, maxReconnectAttempts: 0, name: 'plan2-probe' });
+    await nc.close();
+  } catch (e) {
+    throw new UnavailableError('transporter', `NATS at ${url.replace(/\/\/[^@]*@/, '//')} did not accept a connection within ${timeoutMs} ms (${(e as Error).message})`, e);
+  }
+}
+
 /** Create the broker, load the node's services, start. */
 export async function startPlatform(cfg: Config, overrides: Partial<BrokerOptions> = {}): Promise<Platform> {
+  if (cfg.transporter && overrides.transporter === undefined) await assertTransporterReachable(cfg.transporter);
   const broker = createBroker(cfg, overrides);
   const services = loadServices(broker, cfg);
   try {

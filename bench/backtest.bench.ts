@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBacktest } from '../lib/backtest/engine';
-import { parseOhlcvCsv } from '../lib/backtest/interim-ohlcv-csv';
+import { parseBarsCsv } from '../lib/backtest/csv-bars';
 import { gridCombos } from '../lib/backtest/optimize';
 import { computeStats } from '../lib/backtest/stats';
 import type { Bar, Strategy, StrategyContext } from '../lib/backtest/strategy';
@@ -72,7 +72,7 @@ const bench: Bench = async (args) => {
   const runs = Number(args[1] ?? 3);
 
   // Bars.
-  const eurusd = parseOhlcvCsv(fs.readFileSync(path.join(SHARED_DATA_DIR, 'backtesting.py', 'EURUSD.csv'), 'utf8'), 'EURUSD');
+  const eurusd = parseBarsCsv(fs.readFileSync(path.join(SHARED_DATA_DIR, 'backtesting.py', 'EURUSD.csv'), 'utf8'), { symbol: 'EURUSD' });
   const big = repeatBars(eurusd, nBars);
   const barMs: number[] = [];
   let trades = 0;
@@ -109,7 +109,7 @@ const bench: Bench = async (args) => {
   }
 
   // Optimisation throughput.
-  const goog = parseOhlcvCsv(fs.readFileSync(path.join(SHARED_DATA_DIR, 'backtesting.py', 'GOOG.csv'), 'utf8'), 'GOOG');
+  const goog = parseBarsCsv(fs.readFileSync(path.join(SHARED_DATA_DIR, 'backtesting.py', 'GOOG.csv'), 'utf8'), { symbol: 'GOOG' });
   const workers = Math.max(1, os.availableParallelism());
   const pool = new BacktestPool(goog, { strategy: 'sma-cross', opts: { cash: 10_000, finalizeTrades: true }, maximize: 'sqn' }, workers);
   const combos = gridCombos(getStrategy('sma-cross'), { fast: Array.from({ length: 20 }, (_, k) => 2 + k * 2), slow: Array.from({ length: 20 }, (_, k) => 10 + k * 10) });

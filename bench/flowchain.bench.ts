@@ -15,8 +15,11 @@
  *    assembled in FlowChain, and bytes per span on the wire, with Moleculer's
  *    Event exporter (interval 1 s; FlowChain must then wait 1.3 s for a trace to
  *    settle) versus the FlowChain exporter (100 ms batches, 600 ms settle).
- * 3. absorb: spans/s the engine assembles (synthetic decision traces, many
- *    tenants), spans/s converted by the exporter, executions/s stored.
+ * 3. tickIngest: calls/s of a trivial tick ingest action with tracing off,
+ *    ticks sampled at 1 %, and every tick traced.
+ * 4. absorb: spans/s the engine assembles (synthetic decision traces, many
+ *    tenants; wall and per CPU second), spans/s converted by the exporter,
+ *    executions/s stored.
  *
  * Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432/postgres): a
  * database is created for the run and dropped after.
@@ -254,6 +257,38 @@ async function exportLatency(cfg: Config, agents: number, n: number) {
   return out;
 }
 
+/**
+ * Tick ingest through the broker: a trivial `market-data.ingest` called in a
+ * closed loop; calls/s and CPU µs per call with tracing off, with ticks sampled
+ * at `rate` (Plan2's default 1 %) and with every tick traced. The FlowChain
+ * exporter runs in every traced mode; no flowchain service listens, so spans of
+ * kept ticks are converted and dropped (the node-side cost only).
+ */
+async function tickIngest(cfg: Config, n: number, rate: number) {
+  const modes: { name: string; tracing: boolean; rate: number }[] = [
+    { name: 'tracingOff', tracing: false, rate: 0 },
+    { name: `sampled${Math.round(rate * 1000) / 10}pct`, tracing: true, rate },
+    { name: 'tracedAll', tracing: true, rate: 1 },
+  ];
+  const out: Record<string, unknown> = {};
+  for (const m of modes) {
+    const c: Config = { ...cfg, transporter: null, tickTraceRate: m.rate };
+    const broker = createBroker(c, { nodeID: `bench-ingest-${randomBytes(2).toString('hex')}`, ...(m.tracing ? {} : { tracing: { enabled: false } }) } as never);
+    broker.createService({ name: 'market-data', actions: { ingest: { params: { symbol: 'string', bid: 'number' }, handler: () => true } } });
+    await broker.start();
+    const p = { symbol: 'EURUSD', bid: 1.1 };
+    for (let i = 0; i < 5000; i++) await broker.call('market-data.ingest', p);
+    const c0 = process.cpuUsage();
+    const t0 = nowNs();
+    for (let i = 0; i < n; i++) await broker.call('market-data.ingest', p);
+    const wall = Number(nowNs() - t0) / 1e9;
+    const cu = process.cpuUsage(c0);
+    out[m.name] = { calls: n, callsPerSecWall: Math.round(n / wall), cpuUsPerCall: r3((cu.user + cu.system) / n) };
+    await broker.stop();
+  }
+  return out;
+}
+
 function syntheticTraces(count: number, tenants: number, agents: number): SpanRecord[][] {
   const traces: SpanRecord[][] = [];
   const t0 = Date.now();
@@ -292,6 +327,7 @@ async function absorb(cfg: Config, agents: number) {
   const traces = syntheticTraces(20_000, 500, agents);
   const spans = traces.flat();
   const eng = new FlowChainEngine({ settleMs: 0 });
+  const cpu0 = process.cpuUsage();
   const t0 = nowNs();
   let now = Date.now();
   for (let i = 0; i < spans.length; i += 500) {
@@ -300,6 +336,8 @@ async function absorb(cfg: Config, agents: number) {
   }
   eng.flushAll(++now);
   const sec = Number(nowNs() - t0) / 1e9;
+  const cpuU = process.cpuUsage(cpu0);
+  const cpuSec = (cpuU.user + cpuU.system) / 1e6;
   // exporter-side conversion of live-like spans
   const live: SpanLike[] = spans.slice(0, 50_000).map((s) => ({
     id: s.id,
@@ -336,6 +374,7 @@ async function absorb(cfg: Config, agents: number) {
       seconds: r3(sec),
       spansPerSec: Math.round(spans.length / sec),
       executionsPerSec: Math.round(eng.counters.executions / sec),
+      spansPerCpuSec: Math.round(spans.length / cpuSec),
     },
     exporterConversion: { spans: live.length, spansPerSec: Math.round(live.length / convSec) },
     storage: { executions: ex.length, seconds: r3(storeSec), executionsPerSec: Math.round(ex.length / storeSec) },
@@ -368,6 +407,8 @@ const bench: Bench = async (args) => {
     agentIters = 400;
     process.stderr.write('  export latency…\n');
     const l = await exportLatency(cfg, agents, 300);
+    process.stderr.write('  tick ingest…\n');
+    const t = await tickIngest(cfg, 50_000, 0.01);
     process.stderr.write('  absorb…\n');
     const a = await absorb(cfg, agents);
     return {
@@ -379,6 +420,7 @@ const bench: Bench = async (args) => {
         nearBudget: realistic,
       },
       exportLatency: l,
+      tickIngest: t,
       absorb: a,
     };
   } finally {

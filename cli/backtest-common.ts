@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { DomainError } from '../lib/errors';
-import { parseOhlcvCsv } from '../lib/backtest/interim-ohlcv-csv';
+import { parseBarsCsv } from '../lib/backtest/csv-bars';
 import type { BacktestOptions, BarSeries } from '../lib/backtest/types';
 import { ParsedArgs, UsageError, flagNumber, flagString } from './command';
 
@@ -32,7 +32,7 @@ export function loadBars(p: ParsedArgs): BarSeries {
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const bars = asUsage(() => parseOhlcvCsv(text, flagString(p, 'symbol')));
+  const bars = asUsage(() => parseBarsCsv(text, { source: file, symbol: flagString(p, 'symbol') }));
   if (bars.length < 2) throw new UsageError(`${file}: need at least 2 bars, got ${bars.length}`);
   return bars;
 }

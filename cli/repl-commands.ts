@@ -60,7 +60,7 @@ const builtins: ReplCommand[] = [
 /** Built-in commands plus those exported by `<domain>/repl` modules. */
 export function replCommands(): ReplCommand[] {
   const out = [...builtins];
-  for (const dir of ['flowchain', 'mt5-gateway', 'services/consensus', 'services/trading', 'services/risk']) {
+  for (const dir of ['flowchain', 'mt5-gateway', 'services/consensus', 'services/trading', 'services/risk', 'services/indicators']) {
     const f = path.join(CODE_ROOT, dir, 'repl' + CODE_EXT);
     if (!fs.existsSync(f)) continue;
     const mod = require(f) as { replCommands?: ReplCommand[]; default?: ReplCommand | ReplCommand[] };

@@ -118,21 +118,41 @@ interface Segment {
   ms: number;
 }
 
-/** Critical path of `x` clamped to [lo, hi], appended latest-first to `out`. */
-function criticalPath(x: XNode, lo: number, hi: number, out: Segment[]): void {
+/**
+ * Clocks of two nodes disagree by about this much (ms): a child ending up to
+ * this long after its parent's cursor still counts as finished before it.
+ */
+export const SKEW_TOLERANCE_MS = 2;
+
+/**
+ * Critical path of `x` clamped to [lo, hi], appended latest-first to `out`.
+ * `end` overrides the span's own end (an anchor that handed its work off and
+ * returned early ends, for the execution, when its last step ends).
+ *
+ * Happens-before: only a child that had finished by the cursor can be what the
+ * parent waited for, so the path goes through the child finishing last before
+ * the cursor. A child still running then (a late agent the decision went on
+ * without, past its deadline) is not on the path; the parent's wait for its
+ * deadline is the parent's own time. Children that started before the parent
+ * are clamped to its start.
+ */
+function criticalPath(x: XNode, lo: number, hi: number, out: Segment[], end = Math.min(x.end, hi)): void {
   const start = Math.max(x.s.start, lo);
-  const end = Math.min(x.end, hi);
   if (!(end > start)) return;
   let cursor = end;
-  const kids = [...x.children].sort((a, b) => b.end - a.end);
-  for (const c of kids) {
-    if (cursor <= start) break;
-    if (c.s.start >= cursor) continue;
-    const cEnd = Math.min(c.end, cursor);
-    const cStart = Math.max(c.s.start, start);
+  let rest = x.children;
+  while (cursor > start) {
+    rest = rest.filter((c) => c.s.start < cursor && c.end <= cursor + SKEW_TOLERANCE_MS);
+    let best: XNode | null = null;
+    for (const c of rest) if (!best || c.end > best.end) best = c;
+    if (!best) break;
+    const chosen = best;
+    rest = rest.filter((c) => c !== chosen);
+    const cEnd = Math.min(chosen.end, cursor);
+    const cStart = Math.max(chosen.s.start, start);
     if (!(cEnd > cStart)) continue;
     if (cEnd < cursor) out.push({ node: x, ms: cursor - cEnd });
-    criticalPath(c, cStart, cEnd, out);
+    criticalPath(chosen, cStart, cEnd, out);
     cursor = cStart;
   }
   if (cursor > start) out.push({ node: x, ms: cursor - start });
@@ -195,9 +215,23 @@ function buildExecution(chain: CompiledChain, anchor: Node, tenant: string | nul
   const all = flatten(root);
   const present = new Set(all.map((x) => x.step).filter((i) => i >= 0));
   for (const st of chain.steps) if (st.def.required && !present.has(st.index)) return null;
+  if (present.size < (chain.def.minSteps ?? 1)) return null;
+
+  // The execution ends when its anchor does or, for an anchor that handed its work off
+  // (an event handler that queued the decision and returned), when the branch that
+  // reached its last step returned: that step's spans and the spans they ran under.
+  let lastStep = -1;
+  for (const x of all) if (x.matched && x.step > lastStep) lastStep = x.step;
+  let end = root.end;
+  const parentOf = new Map<XNode, XNode>();
+  for (const x of all) for (const c of x.children) parentOf.set(c, x);
+  for (const x of all) {
+    if (x.step !== lastStep) continue;
+    for (let n: XNode | undefined = x; n && n !== root; n = parentOf.get(n)) if (n.end > end) end = n.end;
+  }
 
   const segs: Segment[] = [];
-  criticalPath(root, root.s.start, root.end, segs);
+  criticalPath(root, root.s.start, end, segs, end);
   segs.reverse();
   const path: Execution['criticalPath'] = [];
   for (const sg of segs) {
@@ -251,7 +285,7 @@ function buildExecution(chain: CompiledChain, anchor: Node, tenant: string | nul
     failingOp: failure ? failure.s.op : null,
     error,
     start: t0,
-    durationMs: round(root.end - t0),
+    durationMs: round(end - t0),
     sampleRate: rateOf(anchor),
     steps,
     missing,
@@ -262,8 +296,11 @@ function buildExecution(chain: CompiledChain, anchor: Node, tenant: string | nul
   };
 }
 
-/** Executions of one chain anchored in these trees. */
-export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Execution[] {
+/**
+ * Executions of one chain anchored in these trees. `incomplete` counts anchors
+ * that made no execution (yet: their remaining steps may still be running).
+ */
+export function executionsOf(chain: CompiledChain, roots: readonly Node[], incomplete = { n: 0 }): Execution[] {
   const out: Execution[] = [];
   const stack: Node[] = [...roots].reverse();
   while (stack.length > 0) {
@@ -271,6 +308,7 @@ export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Exec
     const step = chain.stepOf(n.s);
     if (step >= 0 && chain.isEntry(step) && !chain.isBoundary(n.s)) {
       const tenants = n.s.tenantId !== null ? [n.s.tenantId] : tenantsUnder(n, chain);
+      const before = out.length;
       if (tenants.length <= 1) {
         const e = buildExecution(chain, n, tenants[0] ?? null);
         if (e) out.push(e);
@@ -280,6 +318,7 @@ export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Exec
           if (e) out.push(e);
         }
       }
+      if (out.length === before) incomplete.n++;
       continue; // topmost entry only: the subtree belongs to this execution
     }
     for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
@@ -289,9 +328,23 @@ export function executionsOf(chain: CompiledChain, roots: readonly Node[]): Exec
 
 /** Every execution of every chain in the spans of one trace. */
 export function assembleTrace(spans: readonly SpanRecord[], chains: readonly CompiledChain[]): Execution[] {
+  return assembleTraceWithWait(spans, chains).executions;
+}
+
+/**
+ * The executions of one trace, and how long (ms, from the trace's first span)
+ * it should stay open for anchors that made no execution yet: the largest
+ * `waitMs` of their chains, 0 when none waits.
+ */
+export function assembleTraceWithWait(spans: readonly SpanRecord[], chains: readonly CompiledChain[]): { executions: Execution[]; waitMs: number } {
   const roots = buildForest(spans);
   const out: Execution[] = [];
-  for (const c of chains) out.push(...executionsOf(c, roots));
-  return out;
+  let waitMs = 0;
+  for (const c of chains) {
+    const incomplete = { n: 0 };
+    out.push(...executionsOf(c, roots, incomplete));
+    if (incomplete.n > 0 && c.def.waitMs) waitMs = Math.max(waitMs, c.def.waitMs);
+  }
+  return { executions: out, waitMs };
 }
 

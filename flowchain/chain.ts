@@ -11,8 +11,9 @@
  *   another chain: MT5_To_Database ends where `candle.closed` begins AI_Decision);
  * - each span belongs to the first step (in definition order) it matches, or
  *   inherits its nearest ancestor's step; under a `sticky` step everything is that step;
- * - an execution lacking a `required` step is not one of this chain (the many
- *   `candle.closed` listeners that only update agent state are not decisions);
+ * - an execution lacking a `required` step, or holding fewer than `minSteps`
+ *   distinct steps, is not one of this chain (the many `candle.closed` listeners
+ *   that only update agent state are not decisions);
  * - `fanout` steps run several spans in parallel (agents' `opine`): a failed
  *   span there fails the execution only if the error propagated to the anchor.
  */
@@ -51,6 +52,15 @@ export interface ChainDefinition {
   description: string;
   steps: StepDefinition[];
   boundaries?: SpanMatcher[];
+  /** An execution needs at least this many distinct steps (default 1). */
+  minSteps?: number;
+  /**
+   * How long (ms) a trace stays open while one of its anchors does not yet make
+   * an execution (too few or required steps missing): for work an anchor hands
+   * to a queue, which may run seconds later (consensus decides candle after
+   * candle). Default 0: a trace is assembled once quiet for the settle time.
+   */
+  waitMs?: number;
   /** Set by the registry for the definitions that ship with Plan2. */
   builtIn?: boolean;
 }
@@ -242,6 +252,14 @@ export function validateChainDefinition(input: unknown): ChainDefinition {
   }
   const def: ChainDefinition = { name: o.name, description, steps };
   if (boundaries && boundaries.length > 0) def.boundaries = boundaries;
+  if (o.waitMs !== undefined) {
+    if (typeof o.waitMs !== 'number' || !Number.isInteger(o.waitMs) || o.waitMs < 0 || o.waitMs > 600_000) throw bad('waitMs must be an integer in [0, 600000]');
+    if (o.waitMs > 0) def.waitMs = o.waitMs;
+  }
+  if (o.minSteps !== undefined) {
+    if (typeof o.minSteps !== 'number' || !Number.isInteger(o.minSteps) || o.minSteps < 1 || o.minSteps > steps.length) throw bad(`minSteps must be an integer in [1, ${steps.length}]`);
+    if (o.minSteps > 1) def.minSteps = o.minSteps;
+  }
   return def;
 }
 

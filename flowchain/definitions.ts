@@ -33,20 +33,36 @@ export const MT5_TO_DATABASE: ChainDefinition = {
   boundaries: [{ event: 'candle.closed' }, { event: 'ticks.received' }],
 };
 
+/**
+ * From a closed candle to the fill. Consensus may decide inside its
+ * `candle.closed` handler or hand the work off and return (then the execution
+ * ends with its last step, see assemble.ts); risk may be its `risk.evaluate`
+ * action or its `decision.made` handler. Two steps at least: a `candle.closed`
+ * listener that only updates an agent's state is no decision. A trace whose
+ * candle has no decision yet stays open up to 20 s for the queued one.
+ */
 export const AI_DECISION: ChainDefinition = {
   name: 'AI_Decision',
   description: 'A closed candle through the agents\u2019 opinions, consensus fusion, risk and order submission to the fill.',
+  minSteps: 2,
+  // consensus queues decisions candle after candle: under a burst one may run seconds after its candle
+  waitMs: 20_000,
   steps: [
-    { id: 'candle', label: 'candle.closed', entry: true, match: [{ kind: 'event', event: 'candle.closed' }] },
+    // consensus's listener: the one that turns a candle into decisions (agents listen too, to update their state)
+    { id: 'candle', label: 'candle.closed → consensus', entry: true, match: [{ kind: 'event', event: 'candle.closed', service: 'consensus' }] },
     { id: 'opine', label: 'Agents opine', fanout: true, match: [{ action: '*.opine' }] },
     {
       id: 'fusion',
-      label: 'Consensus fusion',
+      label: 'Consensus fusion and persistence',
       entry: true,
-      required: true,
-      match: [{ action: 'consensus.decide*' }, { action: 'consensus.fuse*' }, { kind: 'custom', name: '*fusion*' }],
+      match: [
+        { action: 'consensus.decide*' },
+        { action: 'consensus.fuse*' },
+        { kind: 'custom', name: '*fusion*' },
+        { kind: 'custom', service: 'consensus', name: 'persist*' },
+      ],
     },
-    { id: 'risk', label: 'risk.evaluate', match: [{ action: 'risk.evaluate*' }] },
+    { id: 'risk', label: 'Risk', match: [{ action: 'risk.evaluate*' }, { kind: 'event', event: 'decision.made', service: 'risk' }] },
     { id: 'submit', label: 'trading.submit', match: [{ action: 'trading.submit*' }] },
     {
       id: 'fill',

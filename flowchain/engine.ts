@@ -13,7 +13,7 @@
  * trace was assembled is counted as late and dropped.
  */
 import type { Execution, SpanRecord } from '../types/flowchain';
-import { assembleTrace } from './assemble';
+import { assembleTraceWithWait } from './assemble';
 import { ChainRegistry } from './chain';
 import { BUILT_IN_CHAINS } from './definitions';
 import {
@@ -56,6 +56,10 @@ interface PendingTrace {
   spans: Map<string, SpanRecord>;
   first: number;
   last: number;
+  /** Held open until then for handed-off work (a chain's waitMs); re-checked when spans arrive. */
+  holdUntil?: number;
+  /** `last` when the hold was decided. */
+  heldAt?: number;
 }
 
 export interface EngineCounters {
@@ -64,6 +68,8 @@ export interface EngineCounters {
   lateSpans: number;
   tracesAssembled: number;
   tracesForced: number;
+  /** Traces kept open for work an anchor handed off (chain waitMs). */
+  tracesHeld: number;
   executions: number;
   bufferedTraces: number;
   bufferedSpans: number;
@@ -91,6 +97,7 @@ export class FlowChainEngine {
   private readonly pending = new Map<string, PendingTrace>();
   private bufferedSpans = 0;
   private ready = false;
+  private flushing = false;
   private readonly done = new Map<string, number>();
   /** Ring of recent executions: `recent[(head + i) % maxRecent]`, i < recentCount, oldest first. */
   private readonly recent: (Execution | undefined)[] = [];
@@ -103,6 +110,7 @@ export class FlowChainEngine {
     lateSpans: 0,
     tracesAssembled: 0,
     tracesForced: 0,
+    tracesHeld: 0,
     executions: 0,
     bufferedTraces: 0,
     bufferedSpans: 0,
@@ -145,22 +153,25 @@ export class FlowChainEngine {
    */
   tick(now: number, budgetMs = Infinity): Execution[] {
     const t0 = performance.now();
-    const ready: [string, PendingTrace][] = [];
+    const ready: { id: string; t: PendingTrace; forced: boolean }[] = [];
+    let readySpans = 0;
     for (const [id, t] of this.pending) {
-      if (now - t.last >= this.opts.settleMs) ready.push([id, t]);
-      else if (now - t.first >= this.opts.maxTraceMs) {
-        ready.push([id, t]);
-        this.counters.tracesForced++;
+      // A held trace is looked at again when new spans settled or its hold ran out.
+      const held = t.holdUntil !== undefined && now < t.holdUntil && t.last === t.heldAt;
+      const forced = now - t.first >= this.opts.maxTraceMs;
+      if (forced || (!held && now - t.last >= this.opts.settleMs)) {
+        ready.push({ id, t, forced });
+        readySpans += t.spans.size;
       }
     }
-    let over = this.bufferedSpans - ready.reduce((a, [, t]) => a + t.spans.size, 0) - this.opts.maxBufferedSpans;
+    let over = this.bufferedSpans - readySpans - this.opts.maxBufferedSpans;
     if (over > 0) {
       // Map iteration is insertion order: oldest traces first.
+      const taken = new Set(ready.map((r) => r.id));
       for (const [id, t] of this.pending) {
         if (over <= 0) break;
-        if (ready.some(([r]) => r === id)) continue;
-        ready.push([id, t]);
-        this.counters.tracesForced++;
+        if (taken.has(id)) continue;
+        ready.push({ id, t, forced: true });
         over -= t.spans.size;
       }
     }
@@ -168,16 +179,24 @@ export class FlowChainEngine {
     const chains = this.registry.compiled();
     this.ready = false;
     let done = 0;
-    for (const [id, t] of ready) {
+    for (const { id, t, forced } of ready) {
       if (done++ > 0 && performance.now() - t0 > budgetMs) {
         this.ready = true;
         break;
       }
+      const { executions, waitMs } = assembleTraceWithWait([...t.spans.values()], chains);
+      if (waitMs > 0 && now < t.first + waitMs && !forced && !this.flushing) {
+        if (t.holdUntil === undefined) this.counters.tracesHeld++;
+        t.holdUntil = t.first + waitMs;
+        t.heldAt = t.last;
+        continue;
+      }
+      if (forced) this.counters.tracesForced++;
       this.pending.delete(id);
       this.bufferedSpans -= t.spans.size;
       this.remember(id, now);
       this.counters.tracesAssembled++;
-      for (const e of assembleTrace([...t.spans.values()], chains)) {
+      for (const e of executions) {
         this.stats.add(e, now);
         this.keep(e);
         out.push(e);
@@ -190,15 +209,24 @@ export class FlowChainEngine {
     return out;
   }
 
+
   /** True when the last `tick` ran out of budget with traces still ready. */
   get hasReady(): boolean {
     return this.ready;
   }
 
-  /** Assemble everything buffered now (shutdown, tests). */
+  /** Assemble everything buffered now, holds included (shutdown, tests). */
   flushAll(now: number): Execution[] {
-    for (const t of this.pending.values()) t.last = -Infinity;
-    return this.tick(now);
+    for (const t of this.pending.values()) {
+      t.last = -Infinity;
+      t.holdUntil = undefined;
+    }
+    this.flushing = true;
+    try {
+      return this.tick(now);
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private remember(traceId: string, now: number): void {

@@ -78,6 +78,7 @@ export class FlowChainRuntime {
   private pendingExecs: Execution[] = [];
   private pendingRows: StatsRow[] = [];
   private readonly dirty = new Set<string>();
+  private readonly lastUpdate = new Map<string, number>();
   private persisting: Promise<void> | null = null;
   readonly counters: RuntimeCounters = {
     persistedExecutions: 0,
@@ -172,18 +173,29 @@ export class FlowChainRuntime {
     }
   }
 
-  /** The `flowchain.updated` payloads due: one per chain and view that changed since the last call. */
+  /**
+   * The `flowchain.updated` payloads due: one per chain and view that changed,
+   * at most one per `updateMs` for each (a view emitted less than `updateMs` ago
+   * stays pending for a later call).
+   */
   updates(now: number): FlowChainUpdated[] {
     const out: FlowChainUpdated[] = [];
-    for (const key of this.dirty) {
+    for (const key of [...this.dirty]) {
       const [chain, view] = key.split('\u0000');
-      if (!this.engine.registry.has(chain) || view === SYSTEM_VIEW) continue;
+      if (!this.engine.registry.has(chain) || view === SYSTEM_VIEW) {
+        this.dirty.delete(key);
+        continue;
+      }
+      const last = this.lastUpdate.get(key);
+      if (last !== undefined && now - last < this.s.updateMs) continue;
+      this.lastUpdate.set(key, now);
+      this.dirty.delete(key);
       const def = this.engine.registry.get(chain);
       const from = now - this.s.defaultWindowMs;
       const stats = chainStats(def, this.engine.stats.window(chain, view, from, now + 1), view, { from, to: now });
       out.push({ chain, tenantId: view === ALL_VIEW ? null : view, stats });
     }
-    this.dirty.clear();
+    if (this.lastUpdate.size > 4 * this.dirty.size + 10_000) for (const [k, t] of this.lastUpdate) if (now - t >= this.s.updateMs) this.lastUpdate.delete(k);
     this.counters.updatesEmitted += out.length;
     return out;
   }

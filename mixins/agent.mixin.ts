@@ -59,6 +59,30 @@ export interface AgentMixinOptions {
   warmupBars?: number;
   /** Publishes one derived fact (default: broadcast or emit it). Called in order; a rejection is logged. */
   publish?: (this: AgentThis, fact: AgentFact) => Promise<void>;
+  /**
+   * Keep the agent's view of each tenant's book current: on `order.filled` and
+   * `position.changed` (and the first time a tenant is asked about), read
+   * `trading.book` and feed it as `positions.updated`.
+   */
+  portfolio?: boolean;
+}
+
+/** `trading.book` reply, the part agents use (types/trading.ts Book + exposure). */
+interface TradingBook {
+  account: { tenantId: string; peakEquity: number };
+  equity: number;
+  exposure: { symbol: string; netLots: number; notional: number }[];
+}
+
+/** A trading book as the snapshot agents read: signed notional per symbol. */
+export function snapshotFromBook(b: TradingBook, time: number): PortfolioSnapshot {
+  return {
+    tenantId: b.account.tenantId,
+    equity: b.equity,
+    peakEquity: b.account.peakEquity,
+    positions: b.exposure.filter((e) => e.netLots !== 0).map((e) => ({ symbol: e.symbol, notional: Math.sign(e.netLots) * Math.abs(e.notional) })),
+    time,
+  };
 }
 
 export interface OpineParams {
@@ -101,6 +125,9 @@ export interface AgentRuntime {
   warm: Map<string, Promise<void>>;
   /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
   facts: Promise<void>;
+  books: Map<string, Promise<void> | 'fresh'>;
+  /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
+  feed(ev: AgentEvent): void;
 }
 
 export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: { warn(...a: unknown[]): void; error(...a: unknown[]): void; debug(...a: unknown[]): void; info(...a: unknown[]): void } };
@@ -250,7 +277,33 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     self.runtime.warm.set(key, p);
   }
 
+  /** Refresh one tenant's book from trading (at most one read in flight per tenant). */
+  function refreshBook(self: AgentThis, tenantId: string): void {
+    if (!opts.portfolio || !self.broker.registry.actions.isAvailable('trading.book')) return;
+    const cur = self.runtime.books.get(tenantId);
+    if (cur && cur !== 'fresh') return;
+    const p = self.broker
+      .call<TradingBook, { tenantId: string }>('trading.book', { tenantId })
+      .then((b) => feed(self, { type: 'positions.updated', snapshot: snapshotFromBook(b, Date.now()) }))
+      .catch((e: unknown) => self.logger.warn(`${name}: reading the book of ${tenantId} failed: ${(e as Error).message}`))
+      .finally(() => self.runtime.books.set(tenantId, 'fresh'));
+    self.runtime.books.set(tenantId, p);
+  }
+
   const events: Record<string, { group?: string; handler(ctx: Context<unknown>): void }> = {};
+  if (opts.portfolio) {
+    for (const ev of ['order.filled', 'position.changed']) {
+      events[ev] = {
+        handler(this: AgentThis, ctx: Context<unknown>) {
+          const t = isObj(ctx.params) ? ctx.params.tenantId : undefined;
+          if (typeof t === 'string') {
+            this.runtime.books.delete(t);
+            refreshBook(this, t);
+          }
+        },
+      };
+    }
+  }
   for (const type of descriptor.events) {
     events[type] = {
       handler(this: AgentThis, ctx: Context<unknown>) {
@@ -296,10 +349,12 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         lastOpinion: null,
         warm: new Map(),
         facts: Promise.resolve(),
+        books: new Map(),
+        feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
     async stopped(this: AgentThis) {
-      await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts]);
+      await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,
     actions: {
@@ -324,6 +379,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
             throw new Errors.MoleculerClientError(`candle ${candle.symbol}/${candle.tf} does not match ${symbol}/${tf}`, 422, 'BAD_CANDLE');
           }
           warm(this, symbol, tf);
+          if (tenantId && descriptor.scope === 'tenant' && !r.books.has(tenantId)) refreshBook(this, tenantId);
           const t0 = performance.now();
           if (candle && descriptor.events.includes('candle.closed')) feed(this, { type: 'candle.closed', candle });
           let draft: OpinionDraft;

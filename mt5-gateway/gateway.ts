@@ -370,7 +370,11 @@ interface PartsAssembly {
   parts: number;
   got: Map<number, Record<string, unknown>>;
   createdAt: number;
+  items: number;
 }
+
+/** Items held across a session's unfinished split snapshots (a hedging account with 50,000 open positions is beyond any broker). */
+const MAX_PART_ITEMS = 50_000;
 
 class Session {
   readonly id = 's_' + randomBytes(5).toString('hex');
@@ -404,6 +408,8 @@ class Session {
   private hbTimer: NodeJS.Timeout | null = null;
   private helloTimer: NodeJS.Timeout | null = null;
   private pingId = 0;
+  /** Pings sent since the last chunk arrived: a stall of our own event loop sends none, so it is never blamed on the peer. */
+  private pingsUnanswered = 0;
   private readonly pings = new Map<number, { wall: number; mono: number }>();
   rttMs: number | null = null;
   clockSkewMs: number | null = null;
@@ -412,6 +418,7 @@ class Session {
   ticksPerSec = 0;
   private ticksAtSample = 0;
   private readonly parts = new Map<string, PartsAssembly>();
+  private partItems = 0;
 
   constructor(
     readonly gw: Mt5Gateway,
@@ -444,6 +451,7 @@ class Session {
     const now = performance.now();
     this.lastRecv = now;
     this.chunkAt = now;
+    this.pingsUnanswered = 0;
     this.reader.push(chunk);
   }
 
@@ -720,13 +728,22 @@ class Session {
     return this.held.length - this.heldHead;
   }
 
-  /** Send the current batch to market-data (also on close: received ticks are never discarded). */
+  /**
+   * Send the current batch to market-data, unless every in-flight slot is taken (then reading
+   * pauses and the batch goes when a slot frees). On close it always goes: received ticks are
+   * never discarded.
+   */
   flush(): void {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
     if (this.batch.length === 0) return;
+    if (this.inflight >= this.gw.opts.maxInflight && this.state !== 'closed') {
+      // every slot is taken: keep the batch (it grows by at most the chunk being read) and stop reading
+      this.setPaused(PAUSE_BACKPRESSURE, true);
+      return;
+    }
     this.lastTickAt = Date.now();
     const ticks = this.batch;
     const maxBySymbol = this.batchMax;
@@ -739,6 +756,7 @@ class Session {
     const p: Promise<void> = this.gw.ingestBatch(this, account, ticks, maxBySymbol, firstRecv).finally(() => {
       account.inflight.delete(p);
       this.inflight--;
+      if (this.batch.length > 0) this.flush();
       if (this.inflight < this.gw.opts.maxInflight) this.setPaused(PAUSE_BACKPRESSURE, false);
     });
     account.inflight.add(p);
@@ -829,16 +847,24 @@ class Session {
       const key = `${m.type}:${sid}`;
       let asm = this.parts.get(key);
       if (!asm) {
-        if (this.parts.size >= 16) {
-          const oldest = [...this.parts.entries()].sort((a, b) => a[1].createdAt - b[1].createdAt)[0];
-          this.parts.delete(oldest[0]);
-        }
-        asm = { type: m.type, parts, got: new Map(), createdAt: Date.now() };
+        if (this.parts.size >= 16) this.dropAssembly([...this.parts.keys()].sort((x, y) => this.parts.get(x)!.createdAt - this.parts.get(y)!.createdAt)[0]);
+        asm = { type: m.type, parts, got: new Map(), createdAt: Date.now(), items: 0 };
         this.parts.set(key, asm);
+      }
+      const n = (Array.isArray(raw.positions) ? raw.positions.length : 0) + (Array.isArray(raw.orders) ? raw.orders.length : 0) + (Array.isArray(raw.deals) ? raw.deals.length : 0);
+      if (this.partItems + n > MAX_PART_ITEMS) {
+        // memory bound across unfinished split snapshots: refuse rather than hold without limit
+        this.dropAssembly(key);
+        this.refuse(new ParseFailure('BAD_FIELD', `${m.type}: split snapshots in progress exceed ${MAX_PART_ITEMS} items; snapshot ${sid} dropped`, 'parts'));
+        return;
+      }
+      if (!asm.got.has(part as number)) {
+        asm.items += n;
+        this.partItems += n;
       }
       asm.got.set(part as number, raw);
       if (asm.got.size < asm.parts) return;
-      this.parts.delete(key);
+      this.dropAssembly(key);
       const whole: Record<string, unknown> = { ...raw };
       const lists = m.type === 'history' ? ['deals', 'orders'] : [m.type];
       for (const l of lists) {
@@ -850,6 +876,13 @@ class Session {
       return;
     }
     this.gw.onSnapshot(this, this.account!, m);
+  }
+
+  private dropAssembly(key: string): void {
+    const asm = this.parts.get(key);
+    if (!asm) return;
+    this.partItems -= asm.items;
+    this.parts.delete(key);
   }
 
   private status(m: StatusMsg): void {
@@ -879,13 +912,15 @@ class Session {
       const now = performance.now();
       if (this.paused !== 0) {
         this.lastRecv = now;
+        this.pingsUnanswered = 0;
         return;
       }
-      if (now - this.lastRecv >= 3 * every) {
+      if (this.pingsUnanswered >= 3 && now - this.lastRecv >= 3 * every) {
         this.gw.totals.heartbeatTimeouts++;
         this.fatal('HEARTBEAT_TIMEOUT', `nothing received for ${Math.round((now - this.lastRecv) / 1000)} s (3 heartbeats)`);
         return;
       }
+      this.pingsUnanswered++;
       const id = ++this.pingId;
       this.pings.set(id, { wall: Date.now(), mono: now });
       if (this.pings.size > 8) this.pings.delete(this.pings.keys().next().value as number);
@@ -1254,6 +1289,8 @@ export class Mt5Gateway {
   /**
    * Send a trade command to a connected account and wait for its outcome.
    * The id is the idempotency key: a known id is never sent twice (see PROTOCOL.md §8).
+   * `symbol` may be canonical (mapped to the account's broker name); `expiration` is UTC ms
+   * (converted to the server clock on the wire).
    */
   async send(accountKey: string, cmd: TradeCommand, opts: { timeoutMs?: number; tenantId?: string } = {}): Promise<SendResult> {
     const a = this.accounts.get(accountKey);
@@ -1292,6 +1329,8 @@ export class Mt5Gateway {
       return r;
     }
     a.open.set(cmd.id, journal.order);
+    // callers speak UTC; the terminal's expiration is on the trade server's clock
+    if ((cmd.type === 'order' || cmd.type === 'modify') && cmd.expiration != null) cmd.expiration = s.serverTime(cmd.expiration);
     entry.session = s;
     entry.sentAt = journal.order.sentAt;
     this.totals.ordersSent++;

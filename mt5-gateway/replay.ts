@@ -312,7 +312,8 @@ export function startReplay(opts: ReplayOptions): ReplayHandle {
     const handle = (m: OutboundMessage) => {
       switch (m.type) {
         case 'ping':
-          sock.write(encode({ type: 'pong', id: m.id, time: Date.now() }));
+          // never after end(): a write after end errors and destroys the socket with unsent ticks in it
+          if (!sock.writableEnded && !sock.destroyed) sock.write(encode({ type: 'pong', id: m.id, time: Date.now() }));
           break;
         case 'welcome':
           stats.connects++;
@@ -412,8 +413,12 @@ export function startReplay(opts: ReplayOptions): ReplayHandle {
     } finally {
       ctl.signal.removeEventListener('abort', abortListener);
       if (!closed) {
+        // Half-close and let the gateway read everything and close its side: destroying
+        // earlier would drop what is still buffered (and a reset discards what it has not read).
         sock.end();
-        await Promise.race([closedP, new Promise((r) => setTimeout(r, 1000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closedP, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+        clearTimeout(timer);
         sock.destroy();
       }
     }

@@ -84,4 +84,6 @@ export interface Decision {
   advisories?: (AdvisoryNote & { agent: string })[];
   latencyMs: number;
   traceId: string | null;
+  /** Wall clock (ms) when consensus decided; `asOf` is the data time, which differs in replays. */
+  madeAt?: number;
 }

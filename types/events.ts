@@ -40,6 +40,8 @@ export interface PortfolioSnapshot {
   equity: number;
   /** Signed exposure per symbol in account currency (long > 0, short < 0); `volume`: signed lots when known. */
   positions: { symbol: string; notional: number; volume?: number }[];
+  /** Highest equity the account has seen (for drawdown), when the source knows it. */
+  peakEquity?: number;
   time: number;
   /** Equity at the start of the UTC day, when known (daily-loss rules). */
   dayStartEquity?: number;

@@ -12,8 +12,9 @@ import { BROKER_BOOLEANS, asUsage, brokerOptions, loadBars, progressBar, rejectU
 
 const usage = `Usage: plan2 backtest --csv <file> --strategy <name> [--params k=v,…] [options]
 
-Runs a strategy over OHLCV bars (CSV with header: time,Open,High,Low,Close[,Volume];
-times as YYYY-MM-DD[ HH:MM:SS] UTC) with backtesting.py 0.6 fill semantics:
+Runs a strategy over OHLCV bars (CSV with a header naming time, Open, High, Low, Close
+and optionally Volume — comma, tab or semicolon separated; times YYYY-MM-DD[ HH:MM[:SS]]
+as UTC unless they carry an offset, or epoch s/ms) with backtesting.py 0.6 fill semantics:
 market orders fill at the next bar's open, sizes default to all available cash.
 
 Options:

@@ -192,18 +192,17 @@ export function drawdowns(t: ArrayLike<number>, equity: ArrayLike<number>): { dd
     if (equity[k] > peak) peak = equity[k];
     dd[k] = 1 - equity[k] / peak;
   }
-  const marks: number[] = [];
-  for (let k = 0; k < n; k++) if (dd[k] === 0) marks.push(k);
-  if (!marks.length || marks[marks.length - 1] !== n - 1) marks.push(n - 1);
+  // Marks: bars with dd = 0, plus the last bar; a period lies between consecutive marks > 1 bar apart.
   const periods: { end: number; durationMs: number; peak: number }[] = [];
-  for (let m = 1; m < marks.length; m++) {
-    const a = marks[m - 1];
-    const b = marks[m];
-    if (b > a + 1) {
+  let prev = -1;
+  for (let k = 0; k < n; k++) {
+    if (dd[k] !== 0 && k !== n - 1) continue;
+    if (prev >= 0 && k > prev + 1) {
       let p = NaN;
-      for (let k = a; k <= b; k++) if (dd[k] === dd[k] && !(dd[k] <= p)) p = dd[k];
-      periods.push({ end: b, durationMs: t[b] - t[a], peak: p });
+      for (let j = prev; j <= k; j++) if (dd[j] === dd[j] && !(dd[j] <= p)) p = dd[j];
+      periods.push({ end: k, durationMs: t[k] - t[prev], peak: p });
     }
+    prev = k;
   }
   return { dd, periods };
 }

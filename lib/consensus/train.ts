@@ -43,6 +43,8 @@ export interface TrainOptions {
   batchSize?: number;
   learningRate?: number;
   seed?: number;
+  /** Called after every epoch with its training loss (progress reports). */
+  onEpoch?: (epoch: number, loss: number) => void;
 }
 
 const OUT_INDEX: Record<Action, number> = { buy: 0, hold: 1, sell: 2 };
@@ -69,7 +71,14 @@ export async function trainEnsemble(samples: readonly TrainingSample[], opts: Tr
   const xs = tf.tensor2d(x, [samples.length, nIn]);
   const ys = tf.tensor2d(y, [samples.length, 3]);
   try {
-    const h = await model.fit(xs, ys, { epochs: opts.epochs ?? 60, batchSize: opts.batchSize ?? 64, shuffle: false, verbose: 0 });
+    const onEpoch = opts.onEpoch;
+    const h = await model.fit(xs, ys, {
+      epochs: opts.epochs ?? 60,
+      batchSize: opts.batchSize ?? 64,
+      shuffle: false,
+      verbose: 0,
+      ...(onEpoch ? { callbacks: { onEpochEnd: async (epoch: number, logs?: { loss?: number }) => onEpoch(epoch + 1, logs?.loss ?? NaN) } } : {}),
+    });
     const layers = await Promise.all(
       model.layers.map(async (l, k) => {
         const [kernel, bias] = l.getWeights();

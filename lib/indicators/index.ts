@@ -29,3 +29,4 @@ export { Sar } from './sar';
 export { SuperTrend, type SuperTrendOutput } from './supertrend';
 export { Ichimoku, type IchimokuOutput } from './ichimoku';
 export { createIndicator, createIndicators, INDICATORS, INDICATOR_NAMES, type IndicatorDef } from './spec';
+export { cloneIndicator } from './clone';

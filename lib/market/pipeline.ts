@@ -41,6 +41,11 @@ interface Arrival {
   wallMs: number;
 }
 
+/** Runs one named pass of the pipeline (a tracing span around it, or just the call). */
+export type PhaseRunner = <T>(name: 'validate' | 'aggregate' | 'store', fn: () => T) => T;
+
+const runPhase: PhaseRunner = (_name, fn) => fn();
+
 export class MarketPipeline {
   readonly validator: TickValidator;
   readonly aggregator: CandleAggregator;
@@ -57,46 +62,58 @@ export class MarketPipeline {
     this.validator.setSpec(spec);
   }
 
-  /** Run one batch of one source through the pipeline. Never throws on bad ticks. */
-  ingest(source: string, ticks: readonly Tick[], wallNowMs: number): IngestOutcome {
+  /**
+   * Run one batch of one source through the pipeline. Never throws on bad ticks.
+   * Two passes, validate then aggregate, so each can be observed on its own
+   * (`phase` wraps each pass; FlowChain sees them as the chain's steps).
+   */
+  ingest(source: string, ticks: readonly Tick[], wallNowMs: number, phase: PhaseRunner = runPhase): IngestOutcome {
     const dropped = emptyDropCounts();
-    const closed: Candle[] = [];
     const groups: Group[] = [];
-    let g: Group | null = null;
     let accepted = 0;
     let first = Infinity;
     let last = -Infinity;
-    const v = this.validator;
-    const agg = this.aggregator;
-    for (let i = 0; i < ticks.length; i++) {
-      const t = ticks[i];
-      if (t === null || typeof t !== 'object') {
-        dropped.bad_symbol++;
-        continue;
-      }
-      const why = v.check(t);
-      if (why !== null) {
-        dropped[why]++;
-        if (why !== 'bad_symbol') this.stats.recordSymbolDrop(t.symbol, why);
-        continue;
-      }
-      agg.add(t, closed);
-      accepted++;
-      const time = t.time_msc;
-      if (time < first) first = time;
-      if (time > last) last = time;
-      if (g === null || g.symbol !== t.symbol) {
-        g = null;
-        for (let k = 0; k < groups.length; k++) if (groups[k].symbol === t.symbol) g = groups[k];
-        if (g === null) {
-          g = { symbol: t.symbol, ticks: [], first: time, last: time };
-          groups.push(g);
+    const good: Tick[] = phase('validate', () => {
+      const v = this.validator;
+      const out: Tick[] = [];
+      let g: Group | null = null;
+      for (let i = 0; i < ticks.length; i++) {
+        const t = ticks[i];
+        if (t === null || typeof t !== 'object') {
+          dropped.bad_symbol++;
+          continue;
         }
+        const why = v.check(t);
+        if (why !== null) {
+          dropped[why]++;
+          if (why !== 'bad_symbol') this.stats.recordSymbolDrop(t.symbol, why);
+          continue;
+        }
+        out.push(t);
+        const time = t.time_msc;
+        if (time < first) first = time;
+        if (time > last) last = time;
+        if (g === null || g.symbol !== t.symbol) {
+          g = null;
+          for (let k = 0; k < groups.length; k++) if (groups[k].symbol === t.symbol) g = groups[k];
+          if (g === null) {
+            g = { symbol: t.symbol, ticks: [], first: time, last: time };
+            groups.push(g);
+          }
+        }
+        g.ticks.push(t);
+        if (time < g.first) g.first = time;
+        if (time > g.last) g.last = time;
       }
-      g.ticks.push(t);
-      if (time < g.first) g.first = time;
-      if (time > g.last) g.last = time;
-    }
+      return out;
+    });
+    accepted = good.length;
+    const closed: Candle[] = phase('aggregate', () => {
+      const agg = this.aggregator;
+      const out: Candle[] = [];
+      for (let i = 0; i < good.length; i++) agg.add(good[i], out);
+      return out;
+    });
     this.stats.recordSource(source, accepted, dropped, first, last, wallNowMs);
     const bySymbol: SymbolTicks[] = [];
     for (const grp of groups) {

@@ -6,7 +6,7 @@
  * Channels exclude the current bar; orders use all available margin.
  */
 import type { Bar, Strategy, StrategyContext } from '../backtest/strategy';
-import { highest, lowest } from './interim-indicators';
+import { Donchian } from '../indicators';
 
 export interface BreakoutParams {
   entry: number;
@@ -29,11 +29,13 @@ export class Breakout implements Strategy {
   constructor(private readonly p: BreakoutParams) {}
 
   init(ctx: StrategyContext): void {
-    const { h, l } = ctx.data;
-    this.up = ctx.indicator(`High(${this.p.entry})`, lag1(highest(h, this.p.entry)));
-    this.dn = ctx.indicator(`Low(${this.p.entry})`, lag1(lowest(l, this.p.entry)));
-    this.exUp = ctx.indicator(`High(${this.p.exit})`, lag1(highest(h, this.p.exit)));
-    this.exDn = ctx.indicator(`Low(${this.p.exit})`, lag1(lowest(l, this.p.exit)));
+    const cols = { high: ctx.data.h, low: ctx.data.l, close: ctx.data.c };
+    const entry = new Donchian(this.p.entry).computeTyped(cols);
+    const exit = new Donchian(this.p.exit).computeTyped(cols);
+    this.up = ctx.indicator(`High(${this.p.entry})`, lag1(entry.upper));
+    this.dn = ctx.indicator(`Low(${this.p.entry})`, lag1(entry.lower));
+    this.exUp = ctx.indicator(`High(${this.p.exit})`, lag1(exit.upper));
+    this.exDn = ctx.indicator(`Low(${this.p.exit})`, lag1(exit.lower));
   }
 
   next(bar: Bar, ctx: StrategyContext): void {

@@ -4,7 +4,7 @@
  * RSI is Wilder's (TA-Lib), over closes; orders use all available margin.
  */
 import type { Bar, Strategy, StrategyContext } from '../backtest/strategy';
-import { rsi } from './interim-indicators';
+import { Rsi } from '../indicators';
 
 export interface RsiReversionParams {
   period: number;
@@ -18,7 +18,7 @@ export class RsiReversion implements Strategy {
   constructor(private readonly p: RsiReversionParams) {}
 
   init(ctx: StrategyContext): void {
-    this.r = ctx.indicator(`RSI(${this.p.period})`, rsi(ctx.data.c, this.p.period), { overlay: false });
+    this.r = ctx.indicator(`RSI(${this.p.period})`, new Rsi(this.p.period).computeTyped(ctx.data.c).values, { overlay: false });
   }
 
   next(bar: Bar, ctx: StrategyContext): void {

@@ -8,7 +8,7 @@
  * compares false.
  */
 import type { Bar, Strategy, StrategyContext } from '../backtest/strategy';
-import { sma } from './interim-indicators';
+import { Sma } from '../indicators';
 
 export interface SmaCrossParams {
   fast: number;
@@ -22,8 +22,8 @@ export class SmaCross implements Strategy {
 
   init(ctx: StrategyContext): void {
     const close = ctx.data.c;
-    this.f = ctx.indicator(`SMA(${this.p.fast})`, sma(close, this.p.fast));
-    this.s = ctx.indicator(`SMA(${this.p.slow})`, sma(close, this.p.slow));
+    this.f = ctx.indicator(`SMA(${this.p.fast})`, new Sma(this.p.fast).computeTyped(close).values);
+    this.s = ctx.indicator(`SMA(${this.p.slow})`, new Sma(this.p.slow).computeTyped(close).values);
   }
 
   next(bar: Bar, ctx: StrategyContext): void {

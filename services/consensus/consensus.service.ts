@@ -41,6 +41,8 @@ interface TenantState {
 
 interface Vars {
   agentList: AgentInfo[] | null;
+  /** Every agent seen since start: one that disappears is recorded as abstained, not forgotten. */
+  knownAgents: Map<string, AgentInfo>;
   tenantCache: Map<string, Promise<TenantState>>;
   tierCache: Map<string, Tier>;
   reliabilities: Map<string, { alpha: number; beta: number }>;
@@ -64,14 +66,32 @@ interface Methods {
   reloadReliability(): Promise<void>;
   reloadModel(): Promise<void>;
   checkSymbol(symbol: string, tf: string): Promise<Timeframe>;
-  decideFor(tenantId: string, symbol: string, tf: Timeframe, candle: Candle | null, traceId: string | null): Promise<store.StoredDecision>;
-  persistAndEmit(ds: store.StoredDecision[]): Promise<void>;
-  onCandle(c: Candle): Promise<void>;
+  decideFor(tenantId: string, symbol: string, tf: Timeframe, candle: Candle | null, traceId: string | null, parent?: ContextParentSpan): Promise<store.StoredDecision>;
+  persistAndEmit(ds: store.StoredDecision[], parent?: ContextParentSpan): Promise<void>;
+  onCandle(c: Candle, parent?: ContextParentSpan): Promise<void>;
 }
 
 type This = DbThis & Vars & Methods & { broker: import('moleculer').ServiceBroker; logger: import('moleculer').Logger };
 
 const key = (symbol: string, tf: string) => symbol + '|' + tf;
+
+/** A span to hang calls under (Moleculer's `parentSpan` call option). */
+type ContextParentSpan = { id: string; traceID: string; sampled: boolean };
+
+/**
+ * The span a decision's calls and events hang under in the trace (the
+ * `candle.closed` handler or the `decide` action), so FlowChain sees one
+ * AI_Decision execution. Ids only: no meta is inherited, the calls are unchanged.
+ */
+function parentSpanOf(ctx: Context): ContextParentSpan | undefined {
+  return ctx.requestID ? { id: ctx.id, traceID: ctx.requestID, sampled: ctx.tracing === true } : undefined;
+}
+
+/** A span under `parent` for work FlowChain should time on its own (`fusion`, `persist`); null when not traced. */
+function childSpan(broker: import('moleculer').ServiceBroker, name: string, parent: ContextParentSpan | undefined, tenantId?: string) {
+  if (!parent || !broker.isTracingEnabled()) return null;
+  return broker.tracer.startSpan(name, { traceID: parent.traceID, parentID: parent.id, sampled: parent.sampled, service: 'consensus', tags: tenantId ? { meta: { tenantId } } : {} });
+}
 
 /** The tenant of a call; every consensus route is tenant-owned. */
 function tenantOf(ctx: Context<unknown, Partial<TenantMeta>>): string {
@@ -94,8 +114,9 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         const tenantId = tenantOf(ctx);
         const tf = await this.checkSymbol(ctx.params.symbol, ctx.params.tf);
         const candle = this.lastCandle.get(key(ctx.params.symbol, tf)) ?? null;
-        const d = await this.decideFor(tenantId, ctx.params.symbol, tf, candle, ctx.requestID ?? null);
-        await this.persistAndEmit([d]);
+        const parent = parentSpanOf(ctx);
+        const d = await this.decideFor(tenantId, ctx.params.symbol, tf, candle, ctx.requestID ?? null, parent);
+        await this.persistAndEmit([d], parent);
         const { candleT: _c, ...out } = d;
         return out;
       },
@@ -142,22 +163,26 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       async handler(ctx: Context<object, Partial<TenantMeta>>) {
         const tenantId = tenantOf(ctx);
         const st = await this.tenantState(tenantId);
+        const live = new Set(this.agents().map((a) => a.id));
         const items = await Promise.all(
-          this.agents().map(async (a) => {
+          [...this.knownAgents.values()].sort((a, b) => a.id.localeCompare(b.id)).map(async (a) => {
             let status: AgentStatus | null = null;
             let error: string | undefined;
-            try {
-              status = await ctx.call<AgentStatus, object>(`${AGENT_SERVICE_PREFIX}${a.id}.status`, {}, { timeout: 1000 });
-            } catch (e) {
-              error = (e as Error).message;
-            }
+            if (!live.has(a.id)) error = 'unavailable: no node runs it now';
+            else
+              try {
+                status = await ctx.call<AgentStatus, object>(`${AGENT_SERVICE_PREFIX}${a.id}.status`, {}, { timeout: 1000 });
+              } catch (e) {
+                error = (e as Error).message;
+              }
             const s = st.agents.get(a.id);
             const r = this.reliabilities.get(a.id) ?? { alpha: 1, beta: 1 };
             return {
               id: a.id,
               group: a.group,
               scope: a.scope,
-              nodes: a.nodes,
+              available: live.has(a.id),
+              nodes: live.has(a.id) ? a.nodes : [],
               enabled: s?.enabled ?? true,
               weight: s?.weight ?? 1,
               params: s?.params ?? {},
@@ -261,7 +286,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     /**
      * Internal, for the learning agents: candle-triggered decisions of every
      * tenant with their opinions, oldest first, after `afterAsOf` (keyset on
-     * as_of, id). One page per call.
+     * as_of, id), or the newest `limit` of them (`newest`). One page per call.
      */
     history: {
       visibility: 'public',
@@ -269,9 +294,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         afterAsOf: { type: 'number', integer: true, optional: true },
         afterId: { type: 'string', max: 64, optional: true },
         limit: { type: 'number', integer: true, min: 1, max: 10_000, optional: true },
+        newest: { type: 'boolean', optional: true },
       },
-      async handler(ctx: Context<{ afterAsOf?: number; afterId?: string; limit?: number }>): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
-        return store.decisionHistory(this.db, { afterAsOf: ctx.params.afterAsOf ?? -1, afterId: ctx.params.afterId ?? null, limit: ctx.params.limit ?? 1000 });
+      async handler(ctx: Context<{ afterAsOf?: number; afterId?: string; limit?: number; newest?: boolean }>): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
+        return store.decisionHistory(this.db, { afterAsOf: ctx.params.afterAsOf ?? -1, afterId: ctx.params.afterId ?? null, limit: ctx.params.limit ?? 1000, newest: ctx.params.newest ?? false });
       },
     },
 
@@ -296,7 +322,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         // One series is decided in candle order (decision.made never goes back in time); series run in parallel.
         const k = key(c.symbol, c.tf);
         const job = (this.chains.get(k) ?? Promise.resolve())
-          .then(() => this.onCandle(c))
+          .then(() => this.onCandle(c, parentSpanOf(ctx)))
           .catch((e: unknown) => this.logger.error(`consensus: decisions on ${c.symbol} ${c.tf} ${c.t} failed: ${(e as Error).message}`));
         this.chains.set(k, job);
         this.inflight.add(job);
@@ -312,6 +338,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     },
     'calendar.published'(this: This) {
       this.marketCache.invalidate(this.agents().filter((a) => a.events.includes('calendar.published')).map((a) => a.id));
+    },
+    /** An agent whose view changed between candles (system-health on a status change): its shared opinions are stale. */
+    'agents.opinion.invalidated'(this: This, ctx: Context<{ agent?: string }>) {
+      if (typeof ctx.params?.agent === 'string') this.marketCache.invalidate([ctx.params.agent]);
     },
     '$services.changed'(this: This) {
       this.agentList = null;
@@ -345,6 +375,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         else byId.set(d.id, { id: d.id, scope: d.scope, group: d.group, nodes: [s.nodeID as string], events: d.events ?? [] });
       }
       this.agentList = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+      for (const a of this.agentList) this.knownAgents.set(a.id, a);
       return this.agentList;
     },
 
@@ -410,10 +441,11 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       throw new NotFoundError('symbol', symbol, { known: [...new Set([...this.seenSymbols, ...this.watchSymbols])].sort() });
     },
 
-    async decideFor(tenantId: string, symbol: string, tf: Timeframe, candle: Candle | null, traceId: string | null): Promise<store.StoredDecision> {
+    async decideFor(tenantId: string, symbol: string, tf: Timeframe, candle: Candle | null, traceId: string | null, parent?: ContextParentSpan): Promise<store.StoredDecision> {
       const t0 = performance.now();
       const st = await this.tenantState(tenantId);
       const agents = this.agents().filter((a) => st.agents.get(a.id)?.enabled !== false);
+      const gone = [...this.knownAgents.keys()].filter((id) => st.agents.get(id)?.enabled !== false && !agents.some((a) => a.id === id));
       const asOf = candle ? candle.t + TF_MS[tf] : undefined;
       const deadlineMs = config().consensusDeadlineMs;
       const callTimeout = Math.max(1000, 50 * deadlineMs);
@@ -429,7 +461,11 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
           if (asOf !== undefined) params.asOf = asOf;
           if (candle) params.candle = candle;
           if (a.scope === 'tenant') params.tenantId = tenantId;
-          return this.broker.call<Opinion, Record<string, unknown>>(`${AGENT_SERVICE_PREFIX}${a.id}.opine`, params, { timeout: callTimeout, meta: a.scope === 'tenant' ? { tenantId } : {} });
+          return this.broker.call<Opinion, Record<string, unknown>>(`${AGENT_SERVICE_PREFIX}${a.id}.opine`, params, {
+            timeout: callTimeout,
+            meta: a.scope === 'tenant' ? { tenantId } : {},
+            ...(parent ? { parentSpan: parent } : {}),
+          });
         },
       });
       // Learn how agents co-move, once per market candle.
@@ -447,7 +483,10 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         const r = this.reliabilities.get(o.agent);
         trust[o.agent] = { weight: st.agents.get(o.agent)?.weight ?? 1, alpha: r?.alpha ?? 1, beta: r?.beta ?? 1 };
       }
+      // A span of its own, so FlowChain times the fusion as the AI_Decision `fusion` step.
+      const span = childSpan(this.broker, 'fusion', parent, tenantId);
       const { acting, fusions } = fuseAll(g.opinions, { trust, correlation: (a, b) => this.correlation.correlation(a, b), runner: this.runner, method: st.settings.method, quorum: st.settings.quorum });
+      span?.finish();
       const latencyMs = performance.now() - t0;
       return {
         id: randomUUID(),
@@ -462,23 +501,32 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         method: acting.method,
         fusions,
         opinions: g.opinions,
-        abstained: g.abstained,
+        abstained: [...g.abstained, ...gone.map((agent) => ({ agent, reason: 'unavailable: no node runs it now' }))],
         vetoes: g.opinions.filter((o) => o.veto).map((o) => ({ agent: o.agent, reason: o.veto!.reason })),
         advisories: store.advisoriesOf(g.opinions),
         latencyMs,
-        traceId,
+        traceId: traceId ?? parent?.traceID ?? null,
+        madeAt: Date.now(),
       };
     },
 
-    async persistAndEmit(ds: store.StoredDecision[]): Promise<void> {
-      await store.insertDecisions(this.db, ds);
+    async persistAndEmit(ds: store.StoredDecision[], parent?: ContextParentSpan): Promise<void> {
+      const span = childSpan(this.broker, 'persist', parent);
+      try {
+        await store.insertDecisions(this.db, ds);
+      } catch (e) {
+        span?.setError(e as Error);
+        throw e;
+      } finally {
+        span?.finish();
+      }
       for (const d of ds) {
         const { candleT: _c, ...payload } = d;
-        await this.broker.emit('decision.made', payload, { meta: { tenantId: d.tenantId } });
+        await this.broker.emit('decision.made', payload, { meta: { tenantId: d.tenantId }, ...(parent ? { parentSpan: parent } : {}) });
       }
     },
 
-    async onCandle(c: Candle): Promise<void> {
+    async onCandle(c: Candle, parent?: ContextParentSpan): Promise<void> {
       this.seenSymbols.add(c.symbol);
       const k = key(c.symbol, c.tf);
       const prev = this.lastCandle.get(k);
@@ -486,13 +534,14 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       this.lastCandle.set(k, c);
       const tenants = this.watch.get(k);
       if (!tenants || tenants.length === 0) return;
-      const ds = await Promise.all(tenants.map((t) => this.decideFor(t, c.symbol, c.tf, c, null)));
-      for (let i = 0; i < ds.length; i += 500) await this.persistAndEmit(ds.slice(i, i + 500));
+      const ds = await Promise.all(tenants.map((t) => this.decideFor(t, c.symbol, c.tf, c, null, parent)));
+      for (let i = 0; i < ds.length; i += 500) await this.persistAndEmit(ds.slice(i, i + 500), parent);
     },
   },
 
   created() {
     this.agentList = null;
+    this.knownAgents = new Map();
     this.tenantCache = new Map();
     this.tierCache = new Map();
     this.reliabilities = new Map();

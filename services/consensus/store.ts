@@ -159,6 +159,7 @@ interface DecisionRow {
   vetoes: Decision['vetoes'];
   latency_ms: number;
   trace_id: string | null;
+  created_at?: Date | string;
 }
 
 /** The decision record's flat list of advisory notes, each with its agent. */
@@ -185,6 +186,7 @@ function fromRow(r: DecisionRow): StoredDecision {
     advisories: advisoriesOf(r.opinions),
     latencyMs: r.latency_ms,
     traceId: r.trace_id,
+    ...(r.created_at ? { madeAt: new Date(r.created_at).getTime() } : {}),
   };
 }
 
@@ -231,19 +233,21 @@ export async function listDecisions(
   return { items, nextCursor: more && last ? encodeCursor(last.asOf, last.id) : null };
 }
 
-/** Candle-triggered decisions of all tenants after (afterAsOf, afterId), oldest first, with their opinions (learning agents' history). */
-export async function decisionHistory(db: Queryable, q: { afterAsOf: number; afterId: string | null; limit: number }): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
-  const rows = await db.query<DecisionRow>(
-    `SELECT * FROM decisions WHERE candle_t IS NOT NULL AND (as_of, id) > ($1::bigint, coalesce($2::uuid, '00000000-0000-0000-0000-000000000000'::uuid))
-     ORDER BY as_of, id LIMIT $3`,
-    [q.afterAsOf, q.afterId, q.limit],
-  );
+/** Candle-triggered decisions of all tenants after (afterAsOf, afterId), or the newest `limit` (`newest`), oldest first, with their opinions (learning agents' history). */
+export async function decisionHistory(db: Queryable, q: { afterAsOf: number; afterId: string | null; limit: number; newest?: boolean }): Promise<{ items: Decision[]; next: { afterAsOf: number; afterId: string } | null }> {
+  const rows = q.newest
+    ? await db.query<DecisionRow>('SELECT * FROM (SELECT * FROM decisions WHERE candle_t IS NOT NULL ORDER BY as_of DESC, id DESC LIMIT $1) t ORDER BY as_of, id', [q.limit])
+    : await db.query<DecisionRow>(
+        `SELECT * FROM decisions WHERE candle_t IS NOT NULL AND (as_of, id) > ($1::bigint, coalesce($2::uuid, '00000000-0000-0000-0000-000000000000'::uuid))
+         ORDER BY as_of, id LIMIT $3`,
+        [q.afterAsOf, q.afterId, q.limit],
+      );
   const items = rows.map((r) => {
     const { candleT: _c, ...d } = fromRow(r);
     return d;
   });
   const last = items[items.length - 1];
-  return { items, next: rows.length === q.limit && last ? { afterAsOf: last.asOf, afterId: last.id } : null };
+  return { items, next: !q.newest && rows.length === q.limit && last ? { afterAsOf: last.asOf, afterId: last.id } : null };
 }
 
 export async function saveModel(db: Queryable, m: EnsembleModel, active: boolean): Promise<void> {

@@ -58,7 +58,18 @@ const MarketDataService: ServiceSchema<MarketDataSettings, object, Vars> = {
         ticks: { type: 'array', max: 100_000 },
       },
       async handler(this: This, ctx: Context<IngestParams>) {
-        return this.market.ingest(ctx.params.source, ctx.params.ticks);
+        if (!ctx.tracing) return this.market.ingest(ctx.params.source, ctx.params.ticks);
+        // Traced (sampled) ingests show their passes as spans: FlowChain's MT5_To_Database steps.
+        return this.market.ingest(ctx.params.source, ctx.params.ticks, {
+          phase: (name, fn) => {
+            const span = ctx.startSpan(`market-data.${name}`, { tags: { ticks: ctx.params.ticks.length } });
+            try {
+              return fn();
+            } finally {
+              ctx.finishSpan(span);
+            }
+          },
+        });
       },
     },
     /** Symbol specs from the gateway: price digits, and whether crossed quotes are legitimate. */

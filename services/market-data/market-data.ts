@@ -4,7 +4,7 @@
  * read side (pagination, ISO times, CSV). The service file wires it to actions and events.
  */
 import { DomainError, NotFoundError } from '../../lib/errors';
-import { MarketPipeline } from '../../lib/market/pipeline';
+import { MarketPipeline, PhaseRunner } from '../../lib/market/pipeline';
 import { nonZeroDrops, SymbolSpec } from '../../lib/market/validate';
 import type { StoredCandle, StoredTick, TimeSeriesStore } from '../../lib/storage/timeseries';
 import type { Candle, IngestReply, Tick, TicksReceivedEvent, Timeframe } from '../../types/market';
@@ -91,6 +91,13 @@ function parseCursor(cursor: string): { time: number; skip: number } {
   if (!m) throw new DomainError('BAD_CURSOR', `cursor ${JSON.stringify(cursor)} is not one this API returned`, 422);
   return { time: Number(m[1]), skip: m[2] === undefined ? 0 : Number(m[2]) };
 }
+
+/** Observes the named passes of one ingest (validate, aggregate, store) — tracing spans when the call is traced. */
+export interface IngestTrace {
+  phase: PhaseRunner;
+}
+
+const NO_TRACE: IngestTrace = { phase: (_n, fn) => fn() };
 
 export class MarketData {
   readonly pipeline: MarketPipeline;
@@ -183,17 +190,20 @@ export class MarketData {
   }
 
   /** Validate, aggregate, emit, queue for storage; waits only when the store is behind (backpressure). */
-  async ingest(source: string, ticks: readonly Tick[]): Promise<IngestReply> {
-    const out = this.pipeline.ingest(source, ticks, Date.now());
-    for (const g of out.bySymbol) {
-      this.known.add(g.symbol);
-      this.writer.enqueueTicks(source, g.ticks);
-    }
-    if (out.closed.length > 0) {
-      const rows: StoredCandle[] = new Array<StoredCandle>(out.closed.length);
-      for (let i = 0; i < out.closed.length; i++) rows[i] = { ...out.closed[i], closed: true };
-      this.writer.enqueueCandles(rows);
-    }
+  async ingest(source: string, ticks: readonly Tick[], trace: IngestTrace = NO_TRACE): Promise<IngestReply> {
+    const out = this.pipeline.ingest(source, ticks, Date.now(), trace.phase);
+    // 'store' covers handing the batch to the writer; the writer's batched INSERTs run outside the request.
+    trace.phase('store', () => {
+      for (const g of out.bySymbol) {
+        this.known.add(g.symbol);
+        this.writer.enqueueTicks(source, g.ticks);
+      }
+      if (out.closed.length > 0) {
+        const rows: StoredCandle[] = new Array<StoredCandle>(out.closed.length);
+        for (let i = 0; i < out.closed.length; i++) rows[i] = { ...out.closed[i], closed: true };
+        this.writer.enqueueCandles(rows);
+      }
+    });
     // Consumers run at their own pace; waiting for the local ones keeps memory bounded.
     const emits: Promise<unknown>[] = [];
     for (const g of out.bySymbol) emits.push(this.emit('ticks.received', { symbol: g.symbol, ticks: g.ticks } satisfies TicksReceivedEvent));

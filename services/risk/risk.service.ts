@@ -26,7 +26,7 @@ import { EvaluationResult, RiskEvaluator, TradingCalls } from './evaluator';
 import { buildReport, HistorySource } from './report';
 import * as store from './risk.store';
 
-type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { $statusCode?: number }>;
+type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { $statusCode?: number; $location?: string }>;
 
 interface RiskVars {
   evaluator: RiskEvaluator;
@@ -111,6 +111,7 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           });
         }
         ctx.meta.$statusCode = r.replayed ? 200 : 201;
+        if (!r.replayed) ctx.meta.$location = `/api/v1/orders/${r.order.id}`;
         return present(r);
       },
     },
@@ -199,6 +200,10 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           history: this.history,
           spec: (s) => this.prices.spec(s),
           checkStats: await store.checkStats(this.db, tenantId, since),
+          recent: (await store.listEvaluations(this.db, tenantId, { limit: 20 })).map((e) => ({
+            id: e.id, at: e.createdAt, source: e.source, decisionId: e.decisionId, symbol: e.symbol, side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason,
+            checks: e.checks.map((c) => ({ name: c.name, passed: c.passed, ...(c.skipped ? { skipped: true } : {}) })),
+          })),
         });
       },
     },

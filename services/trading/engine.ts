@@ -16,7 +16,7 @@
  * crash loses nothing, a database-server crash may lose the last fraction of a second of
  * paper orders); live (MT5) accounts always write with synchronous commit before routing.
  */
-import { DomainError, NotFoundError } from '../../lib/errors';
+import { DomainError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { notionalOf, ExposureLine } from '../../lib/risk/checks';
 import { isTerminal, LIVE_STATUSES, statesBefore } from '../../lib/trading/order-state';
@@ -65,6 +65,8 @@ interface AccountBook {
   busy: Set<string>;
   queue: Promise<unknown>;
   marksDirty: boolean;
+  /** Live accounts: equity as the terminal last reported it (`mt5.account`). */
+  brokerEquity: number | null;
 }
 
 export interface ExecInput {
@@ -147,6 +149,7 @@ export class TradingEngine {
       busy: new Set(),
       queue: Promise.resolve(),
       marksDirty: false,
+      brokerEquity: null,
     };
     this.loaded.set(key, book);
     return book;
@@ -161,7 +164,11 @@ export class TradingEngine {
 
   /** Keep a background task referenced; log its failure instead of dropping it. */
   private background(what: string, p: Promise<unknown>): void {
-    const t = p.catch((e: unknown) => this.o.logger.error(`trading: ${what} failed`, e));
+    const t = p.catch((e: unknown) => {
+      // A missing dependency (market-data down) is retried by `retryNew`; anything else is a bug or the database.
+      if (e instanceof UnavailableError) this.o.logger.warn(`trading: ${what} postponed: ${e.message}`);
+      else this.o.logger.error(`trading: ${what} failed`, e);
+    });
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
   }
@@ -376,17 +383,24 @@ export class TradingEngine {
     const open = [...book.positions.values()].filter((p) => p.symbol === order.symbol).sort((a, b) => a.openedAt - b.openedAt);
     const netting = acc.mode === 'netting';
     let target: Position | null;
+    // Hedging: a later deal of the same order (same broker position ticket, same side) adds to the
+    // position its first deal opened, as MT5 does; otherwise an order opens its own position.
+    let adding = false;
     if (netting) target = open[0] ?? null;
     else if (order.positionId) {
       target = open.find((p) => p.id === order.positionId || p.ticket === order.positionId) ?? null;
       if (!target) throw new DomainError('INVALID_ORDER', `position ${order.positionId} is no longer open`, 422, { field: 'positionId' });
-    } else target = null;
+    } else {
+      target = exec.ticket ? (open.find((p) => p.ticket === exec.ticket && p.side === order.side) ?? null) : null;
+      adding = target !== null;
+    }
     const q2a = quoteToAccount(spec, acc.currency, exec.price);
     const fillIn = { side: order.side, volume: exec.volume, price: exec.price };
     const state = target ? { id: target.id, side: target.side, volume: target.volume, priceOpen: target.priceOpen } : null;
-    const effect = netting
-      ? applyNettingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'))
-      : applyHedgingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'));
+    const effect =
+      netting || adding
+        ? applyNettingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'))
+        : applyHedgingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'));
     const commission = exec.commission ?? (acc.broker === 'paper' ? commissionOf(exec.volume, book.settings) : 0);
     const filled = roundLots(order.filledVolume + exec.volume);
     const status: OrderStatus = filled >= order.volume - 1e-9 ? 'filled' : 'partially_filled';
@@ -680,7 +694,8 @@ export class TradingEngine {
       pending[o.symbol] = roundLots((pending[o.symbol] ?? 0) + rest);
       net.set(o.symbol, (net.get(o.symbol) ?? 0) + rest);
     }
-    const equity = acc.balance + unrealized;
+    // A live account's equity is the terminal's (it knows swaps and commissions); paper's is ours.
+    const equity = b.account.broker === 'mt5' && b.brokerEquity !== null ? b.brokerEquity : acc.balance + unrealized;
     this.updateMarks(b, equity);
     const exposure: ExposureLine[] = [];
     for (const [symbol, lots] of net) {
@@ -779,6 +794,22 @@ export class TradingEngine {
       }
     }
     return n;
+  }
+
+  /** `mt5.account`: the terminal's balance and equity are the truth for a live account. */
+  async onMt5Account(account: string, a: { balance: number; equity: number }): Promise<void> {
+    if (!(Number.isFinite(a.balance) && Number.isFinite(a.equity))) return;
+    for (const b of await this.mt5Books(account)) {
+      await this.serial(b, async () => {
+        b.account.balance = a.balance;
+        b.brokerEquity = a.equity;
+        // A freshly linked account starts its day (and its peak) at the first reported equity.
+        if (!(b.account.dayStartEquity > 0)) b.account.dayStartEquity = a.equity;
+        if (a.equity > b.account.peakEquity) b.account.peakEquity = a.equity;
+        b.marksDirty = true;
+        await store.setBalance(this.o.db, b.account.tenantId, b.account.id, a.balance, this.now());
+      });
+    }
   }
 
   /** `mt5.trade_transaction`: a DEAL_ADD for one of our working orders records its fill (deal tickets are unique). */

@@ -221,6 +221,12 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
         await this.engine.onMt5Positions(ctx.params.account, ctx.params.positions);
       },
     },
+    'mt5.account': {
+      async handler(ctx: Context<{ account: string; balance: number; equity: number }>) {
+        if (typeof ctx.params.account !== 'string') return;
+        await this.engine.onMt5Account(ctx.params.account, ctx.params);
+      },
+    },
     'mt5.trade_transaction': {
       async handler(ctx: Context<{ account: string; transaction: Record<string, unknown>; request?: { comment?: string } }>) {
         if (typeof ctx.params.account !== 'string' || !ctx.params.transaction) return;

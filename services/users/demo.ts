@@ -37,5 +37,8 @@ export async function ensureDemo(db: Db, dataDir: string, mintMt5Token?: (tenant
 
 function write(file: string, d: DemoCredentials): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(d, null, 2) + '\n', { mode: 0o600 });
+  // Written whole or not at all: readers never see half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(d, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
 }

@@ -60,3 +60,12 @@ describe('two nodes over NATS', () => {
     expect([401, 404, 503]).toContain(call.status);
   });
 });
+
+describe('an unreachable NATS', () => {
+  it('fails the start within 5 s with a message naming the transporter', async () => {
+    const cfg = setConfig(testConfig({ TRANSPORTER: 'nats://127.0.0.1:1', SERVICES: 'storage', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' }));
+    const t0 = Date.now();
+    await expect(startPlatform(cfg)).rejects.toThrow(/transporter unavailable: NATS at nats:\/\/127.0.0.1:1/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});

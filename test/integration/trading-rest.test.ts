@@ -47,6 +47,7 @@ describe('orders, positions, fills and risk over REST', () => {
     expect(none.body.error.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
     const r = await post({ symbol: 'EURUSD', side: 'buy', volume: 0.1, sl: 1.09 }, 'rest-1');
     expect(r.status).toBe(201);
+    expect(r.headers.get('location')).toBe(`/api/v1/orders/${r.body.id}`);
     expect(r.body).toMatchObject({ status: 'accepted', symbol: 'EURUSD', volume: 0.1, idempotencyKey: 'rest-1' });
     expect(r.body.risk.checks).toHaveLength(11);
     const again = await post({ symbol: 'EURUSD', side: 'buy', volume: 0.1, sl: 1.09 }, 'rest-1');

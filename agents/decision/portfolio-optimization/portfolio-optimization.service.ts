@@ -4,5 +4,5 @@ import { PortfolioOptimizationAgent } from './portfolio-optimization.agent';
 
 export default {
   name: 'agent.portfolio-optimization',
-  mixins: [createAgentMixin(() => new PortfolioOptimizationAgent())],
+  mixins: [createAgentMixin(() => new PortfolioOptimizationAgent(), { portfolio: true })],
 };

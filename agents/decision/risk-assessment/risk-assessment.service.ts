@@ -4,5 +4,5 @@ import { RiskAssessmentAgent } from './risk-assessment.agent';
 
 export default {
   name: 'agent.risk-assessment',
-  mixins: [createAgentMixin(() => new RiskAssessmentAgent())],
+  mixins: [createAgentMixin(() => new RiskAssessmentAgent(), { portfolio: true })],
 };

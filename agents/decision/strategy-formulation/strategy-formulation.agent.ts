@@ -11,6 +11,12 @@
  * expansion (ratio ≥ 1.5) favours breakout: the favoured strategies get
  * `regimeBonus` added to their t.
  *
+ * When the `adaptation` agent has published a regime for the series
+ * (`regime.changed`, its HMM over efficiency and relative volatility), that
+ * regime decides which strategies are favoured instead: the latest change
+ * published for a bar strictly before the query time, so an opinion never
+ * depends on whether the change of its own bar arrived first.
+ *
  * signal = the chosen strategy's current position; confidence = tanh(t/2) of
  * its adjusted score, 0 (neutral) when no strategy scores above zero.
  */
@@ -20,6 +26,7 @@ import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/o
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { DomainError } from '../../../lib/errors';
 import type { OpinionQuery } from '../../../types/agents';
+import type { RegimeChange } from '../../../types/events';
 import type { Candle } from '../../../types/market';
 import { positions, score, Score, STRATEGIES, StrategyName } from './strategies';
 
@@ -79,8 +86,10 @@ export class StrategyFormulationAgent implements Agent {
   readonly id = 'strategy-formulation';
   readonly group = 'decision' as const;
   readonly scope = 'market' as const;
-  readonly events = ['candle.closed'] as const;
+  readonly events = ['candle.closed', 'regime.changed'] as const;
   private readonly bars = new BarStore(1500);
+  /** Regime changes published by `adaptation`, per series, oldest first (the last 64). */
+  private readonly regimes = new Map<string, RegimeChange[]>();
   private params: StrategyFormulationParams;
 
   constructor(params: Partial<StrategyFormulationParams> = {}) {
@@ -89,6 +98,23 @@ export class StrategyFormulationAgent implements Agent {
 
   update(e: AgentEvent): void {
     if (e.type === 'candle.closed') this.bars.add(e.candle);
+    else if (e.type === 'regime.changed') {
+      const k = e.change.symbol + '|' + e.change.tf;
+      const list = this.regimes.get(k) ?? [];
+      if (list.some((c) => c.time === e.change.time)) return;
+      list.push(e.change);
+      list.sort((a, b) => a.time - b.time);
+      if (list.length > 64) list.shift();
+      this.regimes.set(k, list);
+    }
+  }
+
+  /** The adaptation agent's regime in force strictly before `asOf`. */
+  private publishedRegime(symbol: string, tf: string, asOf: number): RegimeChange | null {
+    const list = this.regimes.get(symbol + '|' + tf);
+    if (!list) return null;
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].time < asOf) return list[i];
+    return null;
   }
 
   opine(q: OpinionQuery): OpinionDraft {
@@ -99,7 +125,9 @@ export class StrategyFormulationAgent implements Agent {
     const need = p.evalBars + Math.max(p.slow, p.meanWindow, p.channel) + 1;
     if (all.length < need) return neutralDraft(head, `${q.symbol} ${q.tf}: ${all.length} bars, ${need} needed to score the strategies.`);
     const bars = all.slice(-need);
-    const reg = readRegime(bars, p.evalBars);
+    const own = readRegime(bars, p.evalBars);
+    const published = this.publishedRegime(q.symbol, q.tf, asOf);
+    const reg = published ? { ...own, regime: published.regime } : own;
     const results = STRATEGIES.map((name) => {
       const { pos, why } = positions(name, bars, p);
       const s: Score = score(bars, pos, p.evalBars);
@@ -108,8 +136,10 @@ export class StrategyFormulationAgent implements Agent {
     });
     const best = results.reduce((a, b) => (b.adjusted > a.adjusted ? b : a));
     const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${FAVOURED[reg.regime].includes(r.name) ? ` (+${p.regimeBonus} regime)` : ''}`).join(', ');
-    const regimeText = `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
-    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio };
+    const regimeText = published
+      ? `regime ${reg.regime} (adaptation's HMM, p ${fmt(published.p[published.regime], 2)}, since ${new Date(published.time).toISOString().slice(0, 16)}Z; efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`
+      : `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
+    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio, regimePublished: published ? 1 : 0 };
     for (const r of results) features[`t_${r.name}`] = r.s.t;
     if (best.adjusted <= 0) return { ...neutralDraft(head, `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}: no strategy earns its keep, standing aside.`, 0.1, 0.3), features };
     const signal = clamp(best.position, -1, 1);
@@ -138,6 +168,6 @@ export class StrategyFormulationAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { bars: this.bars.describe() };
+    return { bars: this.bars.describe(), publishedRegimes: Object.fromEntries([...this.regimes].map(([k, l]) => [k.replace('|', ' '), l[l.length - 1].regime])) };
   }
 }

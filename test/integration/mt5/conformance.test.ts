@@ -286,6 +286,46 @@ describe('MT5 gateway conformance', () => {
     await expect(h.broker.call('mt5-gateway.send', { account, message: { type: 'close', id: 'x5', ticket: '5' } })).rejects.toMatchObject({ code: 409, type: 'MT5_NOT_CONNECTED' });
   });
 
+  it('sends pending orders with the expiration converted from UTC to the server clock', async () => {
+    const c = await ready('615');
+    c.send({ type: 'symbols', symbols: [EURUSD_SPEC] });
+    await c.type('backfill');
+    const expiration = Date.UTC(2014, 4, 9, 12, 0);
+    const p = h.broker.call<any, any>('mt5-gateway.send', { account: 't_test:615@Test-Demo', message: { type: 'order', id: 'pend-1', action: 'pending', symbol: 'EURUSD', volume: 0.1, order_type: 'buy_limit', price: 1.385, type_time: 'specified', expiration } });
+    const o = await c.type('order');
+    expect(o).toMatchObject({ symbol: 'EURUSD.m', order_type: 'buy_limit', price: 1.385, type_time: 'specified', expiration: expiration + OFFSET_MS });
+    c.send({ type: 'order_result', id: 'pend-1', retcode: 10008, order: '5501' });
+    expect(await p).toMatchObject({ outcome: 'done', result: { retcode: 10008, order: '5501' } });
+  });
+
+  it('reports a rejection (10030 after the filling fallback) as rejected, not unknown', async () => {
+    const c = await ready('616');
+    c.send({ type: 'symbols', symbols: [EURUSD_SPEC] });
+    await c.type('backfill');
+    const p = h.broker.call<any, any>('mt5-gateway.send', { account: 't_test:616@Test-Demo', message: { type: 'order', id: 'rej-1', action: 'deal', symbol: 'EURUSD', volume: 0.1, order_type: 'buy' } });
+    await c.type('order');
+    c.send({ type: 'order_result', id: 'rej-1', retcode: 10030, retcode_external: 0, comment: 'Unsupported filling mode', check: { retcode: 10030 } });
+    expect(await p).toMatchObject({ outcome: 'rejected', result: { retcode: 10030 } });
+  });
+
+  it('reassembles split snapshots, and bounds what unfinished ones may hold', async () => {
+    const c = await ready('617');
+    const pos = (t: number) => ({ ticket: String(t), symbol: 'EURUSD.m', type: 'buy', volume: 0.01, time_msc: T0 + OFFSET_MS });
+    c.send({ type: 'positions', snapshot: 's1', part: 2, parts: 2, positions: [pos(3), pos(4)] });
+    c.send({ type: 'positions', snapshot: 's1', part: 1, parts: 2, positions: [pos(1), pos(2)] });
+    await until(() => h.events.some((e) => e.name === 'mt5.positions' && e.payload.account === 't_test:617@Test-Demo'), 3000, 'assembled snapshot');
+    const ev = h.events.find((e) => e.name === 'mt5.positions' && e.payload.account === 't_test:617@Test-Demo')!;
+    expect(ev.payload.positions.map((p: any) => p.ticket)).toEqual(['1', '2', '3', '4']);
+    expect(ev.payload.positions[0].time_msc).toBe(T0);
+    // 20 parts of 3,500 tiny items (each line under 64 KiB) would hold 70,000: refused once past the bound
+    const items = Array.from({ length: 3500 }, (_, i) => ({ ticket: String(i + 1) }));
+    expect(JSON.stringify({ type: 'orders', snapshot: 'big', part: 1, parts: 20, orders: items }).length).toBeLessThan(65_536);
+    for (let part = 1; part <= 16; part++) c.send({ type: 'orders', snapshot: 'big', part, parts: 20, orders: items });
+    const e = await c.next((m) => m.type === 'error' && m.field === 'parts');
+    expect(e.message).toMatch(/exceed 50000 items/);
+    expect(c.closed).toBe(false);
+  });
+
   it('resolves an order as unknown when the connection drops while waiting', async () => {
     const c = await ready('609');
     const account = 't_test:609@Test-Demo';
@@ -312,8 +352,10 @@ describe('MT5 gateway conformance', () => {
     await expect(RawClient.ws(h.port, '/elsewhere')).rejects.toThrow(/404/);
   });
 
-  it('pauses reading while market-data is behind and delivers every tick in order', async () => {
-    h.md.delayMs = 30;
+  it('pauses reading while market-data is behind, never exceeds the in-flight cap, and delivers every tick in order', async () => {
+    const gw = (h.broker.getLocalService('mt5-gateway') as any).gateway;
+    gw.opts.maxInflight = 2;
+    h.md.delayMs = 100;
     h.md.maxConcurrent = 0;
     const c = await ready('611');
     c.send({ type: 'symbols', symbols: [EURUSD_SPEC] });
@@ -323,8 +365,9 @@ describe('MT5 gateway conformance', () => {
     for (let i = 1; i <= n; i++) text += JSON.stringify({ type: 'tick', seq: i, symbol: 'EURUSD.m', time_msc: T0 + OFFSET_MS + i, bid: 1.3, ask: 1.3001 }) + '\n';
     c.send(text);
     await until(() => h.md.ticks.length === n, 20_000, 'all ticks');
+    gw.opts.maxInflight = 4;
     expect(h.md.ticks.every((t, i) => t.time_msc === T0 + i + 1)).toBe(true);
-    expect(h.md.maxConcurrent).toBeLessThanOrEqual(4);
+    expect(h.md.maxConcurrent).toBe(2);
     const { items } = await h.broker.call<{ items: any[] }, any>('mt5-gateway.sessions', {});
     const s = items.find((x) => x.login === '611');
     expect(s.pauses).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { createBroker } from '../../../runner';
 import type { Opinion, OpinionQuery } from '../../../types/agents';
 import type { Candle } from '../../../types/market';
 import { testConfig } from '../../helpers/infra';
+import { waitFor } from '../../helpers/wait';
 
 type Mode = 'ok' | 'bad-sum' | 'bad-signal' | 'throw';
 interface P {
@@ -134,6 +135,49 @@ describe('agent mixin, tenant scope', () => {
       await expect(broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' })).rejects.toMatchObject({ code: 422, type: 'TENANT_REQUIRED' });
       const o = await broker.call<Opinion, object>('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' }, { meta: { tenantId: 't1' } });
       expect(o.agent).toBe('probe');
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+describe('agent mixin, portfolio feed from trading.book', () => {
+  it('reads the tenant book on first use and after fills, as signed notionals with the peak equity', async () => {
+    class BookAgent extends ProbeAgent {
+      override readonly scope: 'market' | 'tenant' = 'tenant';
+      override readonly events = ['candle.closed', 'positions.updated'] as unknown as readonly ['candle.closed'];
+      books: unknown[] = [];
+      override update(e: AgentEvent): void {
+        if (e.type === 'positions.updated') this.books.push(e.snapshot);
+        else super.update(e);
+      }
+    }
+    const agent = new BookAgent();
+    let reads = 0;
+    const broker = createBroker(testConfig(), { logger: false });
+    broker.createService({ name: 'agent.probe', mixins: [createAgentMixin(agent, { warmupBars: 0, portfolio: true })] });
+    // trading's book action as the trading service answers it (types/trading.ts Book + exposure)
+    broker.createService({
+      name: 'trading',
+      actions: {
+        book: {
+          params: { tenantId: 'string' },
+          handler: (ctx: { params: { tenantId: string } }) => {
+            reads++;
+            return { account: { tenantId: ctx.params.tenantId, peakEquity: 11_000 }, equity: 10_000 - reads, exposure: [{ symbol: 'EURUSD', netLots: -0.5, notional: 55_000 }, { symbol: 'GBPUSD', netLots: 0, notional: 0 }] };
+          },
+        },
+      },
+    });
+    await broker.start();
+    try {
+      await broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1', tenantId: 't1' });
+      await waitFor(() => agent.books.length === 1);
+      expect(agent.books[0]).toMatchObject({ tenantId: 't1', equity: 9_999, peakEquity: 11_000, positions: [{ symbol: 'EURUSD', notional: -55_000 }] });
+      await broker.call('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1', tenantId: 't1' });
+      await broker.emit('order.filled', { tenantId: 't1' });
+      await waitFor(() => agent.books.length === 2);
+      expect(reads).toBe(2);
     } finally {
       await broker.stop();
     }

@@ -88,7 +88,7 @@ describe('plan2 backtest', () => {
     fs.writeFileSync(bad, ',Open,High,Low,Close\n2020-01-01,1,2,0.5,1.5\n2020-01-02,1,x,0.5,1.5\n');
     let r = await run(['backtest', '--csv', bad, '--strategy', 'sma-cross']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/line 3: bad High/);
+    expect(r.err).toMatch(/line 3, column "High": "x" is not a number/);
     fs.writeFileSync(bad, 'a,b,c\n1,2,3\n');
     r = await run(['backtest', '--csv', bad, '--strategy', 'sma-cross']);
     expect(r.code).toBe(2);

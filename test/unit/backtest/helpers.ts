@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SHARED_DATA_DIR } from '../../../paths';
-import { parseOhlcvCsv } from '../../../lib/backtest/interim-ohlcv-csv';
+import { parseBarsCsv } from '../../../lib/backtest/csv-bars';
 import type { Bar, Strategy, StrategyContext } from '../../../lib/backtest/strategy';
 import { barSeries, sliceBars, type BarSeries } from '../../../lib/backtest/types';
 
@@ -20,7 +20,7 @@ export function flat(prices: number[], startMs?: number): BarSeries {
 
 let goog: BarSeries | null = null;
 export function GOOG(): BarSeries {
-  goog ??= parseOhlcvCsv(fs.readFileSync(path.join(SHARED_DATA_DIR, 'backtesting.py', 'GOOG.csv'), 'utf8'));
+  goog ??= parseBarsCsv(fs.readFileSync(path.join(SHARED_DATA_DIR, 'backtesting.py', 'GOOG.csv'), 'utf8'));
   return goog;
 }
 export const SHORT = (): BarSeries => sliceBars(GOOG(), 0, 20);

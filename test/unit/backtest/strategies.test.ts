@@ -1,6 +1,6 @@
 /** Built-in strategies and the registry's parameter validation. */
 import { runBacktest } from '../../../lib/backtest/engine';
-import { highest, lowest, rsi, sma } from '../../../lib/strategies/interim-indicators';
+import { Rsi } from '../../../lib/indicators';
 import { createStrategy, listStrategies, parseParamString, resolveParams, getStrategy } from '../../../lib/strategies/registry';
 import { bars, flat, GOOG } from './helpers';
 
@@ -28,25 +28,6 @@ describe('registry', () => {
   });
 });
 
-describe('interim indicators', () => {
-  const x = Float64Array.from([1, 2, 3, 4, 5, 4, 3]);
-  it('sma, highest, lowest with NaN warm-up', () => {
-    expect(Array.from(sma(x, 3))).toEqual([NaN, NaN, 2, 3, 4, 13 / 3, 4]);
-    expect(Array.from(highest(x, 3))).toEqual([NaN, NaN, 3, 4, 5, 5, 5]);
-    expect(Array.from(lowest(x, 3))).toEqual([NaN, NaN, 1, 2, 3, 4, 3]);
-  });
-  it('rsi (Wilder): first value at index n from simple averages, then smoothed', () => {
-    const r = rsi(Float64Array.from([10, 11, 10, 12, 11]), 2);
-    expect(r[0]).toBeNaN();
-    expect(r[1]).toBeNaN();
-    expect(r[2]).toBeCloseTo(50, 12); // gains 1, losses 1
-    // gain = (0.5·1 + 2)/2 = 1.25, loss = (0.5·1 + 0)/2 = 0.25
-    expect(r[3]).toBeCloseTo((100 * 1.25) / 1.5, 12);
-    // gain = (1.25·1 + 0)/2 = 0.625, loss = (0.25·1 + 1)/2 = 0.625
-    expect(r[4]).toBeCloseTo(50, 12);
-  });
-});
-
 describe('strategies', () => {
   it('sma-cross reverses on strict crossings only (touching is no cross)', () => {
     // fast = SMA(1) = close, slow = SMA(2). Close path chosen so fast touches slow, then crosses.
@@ -69,7 +50,7 @@ describe('strategies', () => {
     expect(r.trades[0].size).toBeGreaterThan(0);
     expect(r.trades[0].entryBar).toBe(7);
     // It closes on the open after the first bar whose RSI exceeds 50 (bar 23: gain .488 vs loss .4096).
-    const x = rsi(Float64Array.from(prices), 5);
+    const x = new Rsi(5).computeTyped(Float64Array.from(prices)).values;
     const firstAbove = x.findIndex((v, k) => k > 7 && v > 50);
     expect(firstAbove).toBe(23);
     expect(r.trades[0].exitBar).toBe(firstAbove + 1);

@@ -45,6 +45,8 @@ describe('chain definitions', () => {
     [{ name: 'X', steps: [{ id: 'a', match: [{ kind: 'rpc' }] }] }, /kind/],
     [{ name: 'X', steps: [{ id: 'a', match: [{ tags: { a: {} } }] }] }, /tag 'a'/],
     [{ name: 'X', steps: [{ id: 'a', entry: 'yes', match: [{ action: 'x' }] }] }, /entry/],
+    [{ name: 'X', minSteps: 2, steps: [{ id: 'a', match: [{ action: 'x' }] }] }, /minSteps/],
+    [{ name: 'X', waitMs: -1, steps: [{ id: 'a', match: [{ action: 'x' }] }] }, /waitMs/],
   ])('rejects a bad definition %#', (def, msg) => {
     let err: unknown;
     try {

@@ -2,6 +2,7 @@ import { assembleTrace } from '../../../flowchain/assemble';
 import { ChainRegistry } from '../../../flowchain/chain';
 import { BUILT_IN_CHAINS } from '../../../flowchain/definitions';
 import { FlowChainEngine } from '../../../flowchain/engine';
+import { FlowChainRuntime } from '../../../flowchain/runtime';
 import { ALL_VIEW, cellsFromRows, chainStats, criticalPathBottleneck, FlowStats, regressions, SYSTEM_VIEW } from '../../../flowchain/stats';
 import type { Execution, SpanRecord } from '../../../types/flowchain';
 import { sp } from './spans';
@@ -176,5 +177,59 @@ describe('FlowChainEngine', () => {
     expect(eng.recentExecutions(admin, { limit: 2 }).map((e) => e.traceId)).toEqual(['R4', 'R3']);
     expect(eng.executionsOfTrace('R1', admin)).toEqual([]);
     expect(eng.executionsOfTrace('R2', admin)).toHaveLength(1);
+  });
+});
+
+describe('FlowChainRuntime updates', () => {
+  it('emits each changed chain view at most once per updateMs, keeping later changes pending', () => {
+    const rt = new FlowChainRuntime({ settleMs: 0, updateMs: 1000 });
+    rt.ingest(decisionTrace('U1', 'alpha', 0, 5, 1), 0);
+    rt.tick(1);
+    expect(rt.updates(10).map((u) => [u.chain, u.tenantId])).toEqual([
+      ['AI_Decision', null],
+      ['AI_Decision', 'alpha'],
+    ]);
+    rt.ingest(decisionTrace('U2', 'alpha', 0, 5, 1), 20);
+    rt.tick(21);
+    expect(rt.updates(500)).toEqual([]);
+    const later = rt.updates(1010);
+    expect(later).toHaveLength(2);
+    expect(later[1].stats.executions.sampled).toBe(2);
+    expect(rt.updates(5000)).toEqual([]);
+  });
+});
+
+describe('FlowChainEngine holds traces for handed-off work', () => {
+  it('keeps a candle trace open until the decision consensus queued arrives, then assembles it whole', () => {
+    const eng = new FlowChainEngine({ settleMs: 100 });
+    const o = { traceId: 'H1' };
+    eng.ingest([sp('cc', null, 'candle.closed@consensus', 0, 0.1, o), sp('ag', null, 'candle.closed@agent-a', 0, 0.2, o)], 0);
+    expect(eng.tick(200)).toEqual([]);
+    expect(eng.counters).toMatchObject({ tracesHeld: 1, bufferedTraces: 1, tracesAssembled: 0 });
+    expect(eng.tick(1000)).toEqual([]);
+    // the queued decision runs 5 s later
+    eng.ingest([sp('op', 'cc', 'agent-a.opine', 5000, 1, o), sp('dm', 'cc', 'decision.made@risk', 5002, 1, { ...o, tenantId: 'alpha' })], 5003);
+    expect(eng.tick(5050)).toEqual([]);
+    const [e] = eng.tick(5200);
+    expect(e).toMatchObject({ chain: 'AI_Decision', tenantId: 'alpha', durationMs: 5003 });
+    expect(e.steps.map((s) => s.step)).toEqual(['candle', 'opine', 'risk']);
+    expect(eng.counters.lateSpans).toBe(0);
+  });
+
+  it('gives up after the chain\u2019s waitMs when no decision comes (nobody watches the symbol)', () => {
+    const eng = new FlowChainEngine({ settleMs: 100 });
+    eng.ingest([sp('cc', null, 'candle.closed@consensus', 0, 0.1, { traceId: 'H2' })], 0);
+    expect(eng.tick(200)).toEqual([]);
+    expect(eng.tick(19_999)).toEqual([]);
+    expect(eng.counters.bufferedTraces).toBe(1);
+    expect(eng.tick(20_000)).toEqual([]);
+    expect(eng.counters).toMatchObject({ bufferedTraces: 0, tracesAssembled: 1 });
+  });
+
+  it('does not hold traces whose anchors all made executions', () => {
+    const eng = new FlowChainEngine({ settleMs: 100 });
+    eng.ingest(decisionTrace('H3', 'alpha', 0, 5, 1), 0);
+    expect(eng.tick(200)).toHaveLength(1);
+    expect(eng.counters.tracesHeld).toBe(0);
   });
 });
