@@ -10,7 +10,9 @@
  *     mark (first frame with the candles drawn), in ms since navigation start
  *     (Navigation Timing origin); FCP and DOMContentLoaded from the Paint and
  *     Navigation Timing APIs alongside. Median of `--loads` for a returning user
- *     (symbol and timeframe remembered) and for a first visit after sign-in.
+ *     (symbol and timeframe remembered) and for a first visit after sign-in; and,
+ *     from Chrome traces of `--loads` more loads, the CPU time of the page's main
+ *     thread until the chart (independent of what else the machine runs).
  *  2. WebSocket fan-out, on an api role node (api, users, stream; the same
  *     database): `--clients` connections in a child process (its own CPU),
  *     `--messages` tick events per run, each to every client. The stream
@@ -72,6 +74,33 @@ interface LoadTiming {
   dclMs: number;
   responseEndMs: number;
   bars: number;
+  mainThreadCpuMs: number | null;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  tdur?: number;
+}
+
+/** Σ thread time (ms) of the renderer main thread's tasks from navigationStart to the `plan2:chart-rendered` mark. */
+function rendererCpuUntilChart(file: string): number | null {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents?: TraceEvent[] } | TraceEvent[];
+  const ev = Array.isArray(raw) ? raw : (raw.traceEvents ?? []);
+  const parse = ev.find((e) => e.name === 'ParseHTML');
+  const mark = ev.find((e) => e.name === 'plan2:chart-rendered');
+  if (!parse || !mark) return null;
+  const nav = ev.find((e) => e.name === 'navigationStart' && e.pid === parse.pid);
+  const from = nav ? nav.ts : parse.ts;
+  let us = 0;
+  for (const e of ev) {
+    if (e.pid === parse.pid && e.tid === parse.tid && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && e.ts >= from && e.ts < mark.ts) us += e.tdur ?? 0;
+  }
+  return us / 1000;
 }
 
 async function loadToChart(base: string, key: string, loads: number): Promise<Record<string, unknown>> {
@@ -81,7 +110,7 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const errors: string[] = [];
-  const one = async (returning: boolean): Promise<LoadTiming> => {
+  const one = async (returning: boolean, trace = false): Promise<LoadTiming> => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await ctx.addInitScript(
       ({ k, r }) => {
@@ -94,11 +123,19 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
+    const traceFile = path.join(os.tmpdir(), `plan2-dashboard-trace-${process.pid}.json`);
+    if (trace) await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'blink.user_timing', 'toplevel'] });
     // No polling script in the page while it loads (it would compete for the main thread):
     // wait for the load event, then a second, then read the marks.
     await page.goto(base + '/#/market', { waitUntil: 'load' });
     await new Promise((r) => setTimeout(r, 1000));
     await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000, polling: 250 });
+    let mainThreadCpuMs: number | null = null;
+    if (trace) {
+      await browser.stopTracing();
+      mainThreadCpuMs = rendererCpuUntilChart(traceFile);
+      fs.rmSync(traceFile, { force: true });
+    }
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
@@ -111,7 +148,7 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
       };
     });
     await ctx.close();
-    return t;
+    return { ...t, mainThreadCpuMs };
   };
   try {
     await one(true); // browser warm-up, not counted
@@ -131,6 +168,14 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
         bars: runs[0]?.bars,
       };
     }
+    // CPU time the page's main thread spent until the chart was drawn: what the load costs,
+    // whatever else the machine runs (the wall times above stretch with the load average).
+    const cpu: number[] = [];
+    for (let i = 0; i < loads; i++) {
+      const c = (await one(true, true)).mainThreadCpuMs;
+      if (c !== null) cpu.push(c);
+    }
+    out.returningUserMainThreadCpuMs = { median: r1(median(cpu)), runs: cpu.map(r1), note: 'renderer main thread, thread time of its tasks from navigation start to the chart mark (Chrome trace, separate traced loads)' };
     out.consoleErrors = errors;
     out.indexHtmlBytes = fs.statSync(path.join(ROOT, 'web', 'dist', 'index.html')).size;
     return out;

@@ -248,6 +248,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
         if (bars.length > 0 && !document.documentElement.dataset.chartRendered) {
           const m = performance.mark('plan2:chart-rendered');
           document.documentElement.dataset.chartRendered = String(m.startTime);
+          window.dispatchEvent(new CustomEvent('plan2:chart-rendered'));
         }
         then();
       }, 0),
@@ -392,8 +393,6 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
   };
 
   void (async () => {
-    // The empty chart is built while the market data is on its way.
-    build();
     let list: SymbolItem[] = [];
     try {
       list = (await (ctx.preload?.symbols ?? api.get<Page<SymbolItem>>('/symbols'))).items;
