@@ -17,7 +17,6 @@ interface PositionRow {
   tp: number | null;
   status?: string;
   realizedPnl?: number;
-  unrealizedPnl?: number;
   openedAt: number;
 }
 
