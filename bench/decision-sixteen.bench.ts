@@ -13,7 +13,8 @@
  *   stored situations.
  *
  * The first `warmup` bars fill the agents' history (the regime model needs
- * 220) and are not timed. The load average and this process's CPU time per
+ * 220) and are not timed; model-improvement does not train during the timed
+ * parts (training is measured on its own). The load average and this process's CPU time per
  * decision are recorded next to the wall clock (a shared machine waits for CPUs).
  *
  * Needs PostgreSQL (BENCH_PG_URL) and NATS (BENCH_NATS_URL) for the broker
@@ -210,6 +211,7 @@ async function inProcess(day: { ticks: Tick[]; bars: Candle[] }, bars: number, w
   try {
     await addTenant(db.url);
     await p.broker.call('consensus.watchlistSeed', { tenantId: TENANT, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+    await p.broker.call('agent.model-improvement.configure', { params: { minSamples: 1_000_000 } }); // training is measured on its own
     return report(await drive(p, day, bars, warmup));
   } finally {
     await p.stop();
@@ -240,6 +242,7 @@ async function overNats(day: { ticks: Tick[]; bars: Candle[] }, bars: number, wa
     }
     await addTenant(db.url);
     await p.broker.call('consensus.watchlistSeed', { tenantId: TENANT, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+    await p.broker.call('agent.model-improvement.configure', { params: { minSamples: 1_000_000 } }); // training is measured on its own
     return report(await drive(p, day, bars, warmup));
   } finally {
     child.kill('SIGTERM');

@@ -5,7 +5,8 @@
  *
  * - in-process: consensus and the eight agents in one broker;
  * - over NATS: consensus here, the agents in a second process (`plan2 start`
- *   with SERVICES=agents) on the real NATS server;
+ *   with SERVICES=agents/research,agents/decision) on the real NATS server; the
+ *   sixteen-agent decision is bench/decision-sixteen.bench.ts;
  * - fan-out: one candle decided for 200 tenants (market opinions shared);
  * - pure compute: the eight agent classes and the fusions without broker or
  *   database (the floor of the decision path);
@@ -40,6 +41,7 @@ import { compileForward, createRunner, EnsembleModel, encodeInputs } from '../li
 import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
+import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
 import { Bench, nowNs, summarize } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
@@ -80,28 +82,9 @@ function bundledDay(): { ticks: Tick[]; bars: Candle[] } {
   return { ticks, bars };
 }
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const name = `plan2_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-  } catch {
-    return null;
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  const u = new URL(PG);
-  u.pathname = '/' + name;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new Client({ connectionString: PG });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+/** A scratch database on the real PostgreSQL, or null when none answers (the bench then skips persistence runs). */
+async function freshDatabase(): Promise<ScratchDatabase | null> {
+  return createScratchDatabase(PG, 'bench_decision').catch(() => null);
 }
 
 /** True when a TCP connection to the URL's host and port opens within 2 s. */
@@ -278,7 +261,7 @@ const bench: Bench = async (args) => {
   else {
     try {
       // In one process.
-      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
+      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents/research,agents/decision', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
       const p = await startPlatform(cfg, { logger: false });
       try {
         await addTenants(db.url, ['bench', ...Array.from({ length: 200 }, (_, i) => `fan${i}`)]);
@@ -321,7 +304,7 @@ const bench: Bench = async (args) => {
   else {
     const ns = `plan2bench-${process.pid}-${randomBytes(3).toString('hex')}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-bench-'));
-    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents/research,agents/decision', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
     try {
       const cfg = setConfig(loadConfig({ DATABASE_URL: db2.url, TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-consensus`, SERVICES: 'consensus', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
       const p = await startPlatform(cfg, { logger: false });

@@ -23,6 +23,7 @@ import { STANDARD_SYMBOLS } from '../lib/trading/price-source';
 import { closeDb } from '../lib/storage/connect';
 import { createBroker, loadServices } from '../runner';
 import type { Order, OrderIntent } from '../types/trading';
+import { withScratchDatabase } from '../lib/storage/scratch';
 import { Bench, nowNs, summarize, timeRuns } from './util';
 
 function flag(args: string[], name: string, dflt: string): string {
@@ -44,24 +45,6 @@ const WIDE = {
   maxDrawdown: 0.9,
 };
 
-async function withDatabase<T>(adminUrl: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `plan2_bench_orders_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = '/' + name;
-  try {
-    return await fn(u.toString());
-  } finally {
-    await closeDb();
-    const c = new Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  }
-}
 
 function envFor(dbUrl: string, services: string, extra: Record<string, string> = {}) {
   return loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, SERVICES: services, PORT: '0', MT5_PORT: '0', REPLAY: 'false', ...extra });
@@ -241,9 +224,9 @@ const bench: Bench = async (args) => {
   process.stderr.write(`  ${n} orders, load ${loadBefore}\n`);
   const pureResult = pure();
   process.stderr.write(`  pure: ${JSON.stringify(pureResult)}\n`);
-  const inproc = await withDatabase(pg, (url) => inProcess(url, n, concurrency));
+  const inproc = await withScratchDatabase(pg, 'bench_orders', (url) => inProcess(url, n, concurrency));
   process.stderr.write(`  in-process: ${JSON.stringify(inproc)}\n`);
-  const nats = await withDatabase(pg, (url) => overNats(url, natsUrl, Math.min(n, 2000)));
+  const nats = await withScratchDatabase(pg, 'bench_orders', (url) => overNats(url, natsUrl, Math.min(n, 2000)));
   process.stderr.write(`  nats: ${JSON.stringify(nats)}\n`);
   const seq = inproc.sequential as { latencyMs: { p50: number; p99: number } };
   const cpus = os.cpus().length;

@@ -202,7 +202,8 @@ export class ExecutionTimingAgent implements Agent {
           total += s.hourSum[h] / s.hourN[h];
         }
       const h = new Date(asOf).getUTCHours();
-      if (hours >= 12 && s.hourN[h] > 0) {
+      // No tick counts at all (bar files without them) say nothing about liquidity: skip the reason, never divide 0 by 0.
+      if (hours >= 12 && s.hourN[h] > 0 && total > 0) {
         known++;
         const liquidity = s.hourSum[h] / s.hourN[h] / (total / hours);
         const score = clamp((p.thinLiquidity - liquidity) / p.thinLiquidity, 0, 1);

@@ -48,7 +48,7 @@ export const MODEL_PARAMS: ParamSchema<ModelImprovementParams> = {
   margin: { type: 'number', min: 0, max: 1, doc: 'out-of-sample log-loss gain (nats) a candidate needs to be promoted' },
 };
 
-const DEFAULTS: ModelImprovementParams = { horizonBars: 5, band: 0.25, minSamples: 1000, retrainEvery: 500, maxSamples: 20_000, folds: 3, epochs: 40, margin: 0.01 };
+const DEFAULTS: ModelImprovementParams = { horizonBars: 5, band: 0.25, minSamples: 500, retrainEvery: 250, maxSamples: 20_000, folds: 3, epochs: 40, margin: 0.01 };
 
 /** Agents whose opinions never carry a market view or feed on the ensemble itself. */
 const EXCLUDED = new Set(['model-improvement', 'performance-analysis']);
