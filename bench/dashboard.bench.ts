@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- dashboard [--loads 10] [--clients 1000] [--messages 2000] [--runs 3] [--services …] [--pg postgres://…/postgres]`
+ * `npm run bench -- dashboard [--loads 10] [--clients 1000] [--messages 1000] [--runs 7] [--services …] [--pg postgres://…/postgres]`
  * (`--loads 0` or `--clients 0` skips that part)
  *
  * The platform in-process (every service unless `--services`; real PostgreSQL,
@@ -229,17 +229,24 @@ function tickEvent(i: number): { symbol: string; ticks: Tick[] } {
   return { symbol: 'BENCH', ticks: [{ symbol: 'BENCH', time_msc: 1_399_507_200_000 + i, bid: 1.3921 + (i % 50) * 1e-5, ask: 1.39222 + (i % 50) * 1e-5 }] };
 }
 
-/** Publish `m` messages (yielding to I/O after each) and wait until every client has them all. */
-async function timedRun(clients: Clients, sent: { n: number }, m: number, publish: (i: number) => Promise<void> | void): Promise<number> {
+/**
+ * Publish `m` messages (yielding to I/O after each) and wait until every client has
+ * them all; returns the wall time and the time spent inside `publish` (the server's
+ * hand-off of the frames to the sockets), both in ms.
+ */
+async function timedRun(clients: Clients, sent: { n: number }, m: number, publish: (i: number) => Promise<void> | void): Promise<{ ms: number; publishMs: number }> {
   const done = clients.expect(sent.n + m);
   const t0 = performance.now();
+  let publishMs = 0;
   for (let i = 0; i < m; i++) {
+    const p0 = performance.now();
     await publish(sent.n + i);
+    publishMs += performance.now() - p0;
     await yieldIo();
   }
   await done;
   sent.n += m;
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, publishMs };
 }
 
 async function fanOut(platform: Platform, port: number, key: string, n: number, m: number, runs: number): Promise<Record<string, unknown>> {
@@ -273,10 +280,16 @@ async function fanOut(platform: Platform, port: number, key: string, n: number, 
     await timedRun(streamClients, streamSent, Math.min(200, m), streamPublish);
     const s0 = await platform.broker.call<{ slowDrops: number; clients: number }, object>('stream.stats', {});
     const rate = (ms: number) => ((n * m) / ms) * 1000;
+    const publishOf = { bareString: [] as number[], bareSharedBuffer: [] as number[], stream: [] as number[] };
+    const run = async (k: keyof typeof runsOf, c: Clients, sent: { n: number }, f: (i: number) => Promise<void> | void) => {
+      const r = await timedRun(c, sent, m, f);
+      runsOf[k].push(rate(r.ms));
+      publishOf[k].push(r.publishMs / m);
+    };
     for (let r = 0; r < runs; r++) {
-      runsOf.bareString.push(rate(await timedRun(bareClients, bareSent, m, bareString)));
-      runsOf.bareSharedBuffer.push(rate(await timedRun(bareClients, bareSent, m, bareSharedBuffer)));
-      runsOf.stream.push(rate(await timedRun(streamClients, streamSent, m, streamPublish)));
+      await run('bareString', bareClients, bareSent, bareString);
+      await run('bareSharedBuffer', bareClients, bareSent, bareSharedBuffer);
+      await run('stream', streamClients, streamSent, streamPublish);
     }
     const s1 = await platform.broker.call<{ slowDrops: number; clients: number; deliveries: number }, object>('stream.stats', {});
     const med = { bareString: median(runsOf.bareString), bareSharedBuffer: median(runsOf.bareSharedBuffer), stream: median(runsOf.stream) };
@@ -290,6 +303,12 @@ async function fanOut(platform: Platform, port: number, key: string, n: number, 
       deliveriesPerSec: { bareString: Math.round(med.bareString), bareSharedBuffer: Math.round(med.bareSharedBuffer), stream: Math.round(med.stream) },
       ratioToBestBare: Math.round((med.stream / bestBare) * 1000) / 1000,
       ratioToBareString: Math.round((med.stream / med.bareString) * 1000) / 1000,
+      // Server side alone: ms per message to hand one frame to every socket (the stream: broker event + hub).
+      publishMsPerMessage: {
+        bareString: Math.round(median(publishOf.bareString) * 1000) / 1000,
+        bareSharedBuffer: Math.round(median(publishOf.bareSharedBuffer) * 1000) / 1000,
+        stream: Math.round(median(publishOf.stream) * 1000) / 1000,
+      },
       goal: 0.7,
       runsDeliveriesPerSec: { bareString: runsOf.bareString.map(Math.round), bareSharedBuffer: runsOf.bareSharedBuffer.map(Math.round), stream: runsOf.stream.map(Math.round) },
       streamClientsConnected: s1.clients,
@@ -308,8 +327,8 @@ const bench: Bench = async (args) => {
   const pg = flag(args, 'pg', 'postgres://postgres@127.0.0.1:5432/postgres');
   const loads = Number(flag(args, 'loads', '10'));
   const clients = Number(flag(args, 'clients', '1000'));
-  const messages = Number(flag(args, 'messages', '2000'));
-  const runs = Number(flag(args, 'runs', '3'));
+  const messages = Number(flag(args, 'messages', '1000'));
+  const runs = Number(flag(args, 'runs', '7'));
   const services = flag(args, 'services', '');
   execFileSync(process.execPath, [path.join(ROOT, 'web', 'build.js')], { stdio: 'pipe' });
   const loadBefore = os.loadavg();
