@@ -14,7 +14,7 @@ import type { Config } from './config';
 import { brokerOptions } from './moleculer.config';
 import { CODE_EXT, CODE_ROOT } from './paths';
 import { ErrorsMiddleware } from './middlewares/errors.middleware';
-import { closeDb } from './lib/storage/connect';
+import { closeDb, getMigratedDb } from './lib/storage/connect';
 import { UnavailableError } from './lib/errors';
 
 export type ServiceExport = ServiceSchema | ServiceSchema[] | ((cfg: Config) => ServiceSchema | ServiceSchema[]);
@@ -112,6 +112,10 @@ export async function assertTransporterReachable(url: string, timeoutMs = 4000):
 /** Create the broker, load the node's services, start. */
 export async function startPlatform(cfg: Config, overrides: Partial<BrokerOptions> = {}): Promise<Platform> {
   if (cfg.transporter && overrides.transporter === undefined) await assertTransporterReachable(cfg.transporter);
+  // Open (and migrate) the database while the service modules load: PGlite's WASM
+  // compiles off the main thread, so this overlaps instead of adding to start-up.
+  // Only where this node certainly needs it; the db mixin awaits the same promise.
+  if (cfg.services.length === 0 || selectService('storage', cfg.services)) getMigratedDb(cfg).catch(() => undefined);
   const broker = createBroker(cfg, overrides);
   const services = loadServices(broker, cfg);
   try {

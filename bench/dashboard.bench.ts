@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- dashboard [--loads 10] [--clients 1000] [--messages 2000] [--runs 3] [--services …] [--pg postgres://…/postgres]`
+ * `npm run bench -- dashboard [--loads 10] [--clients 1000] [--messages 1000] [--runs 7] [--services …] [--pg postgres://…/postgres]`
  * (`--loads 0` or `--clients 0` skips that part)
  *
  * The platform in-process (every service unless `--services`; real PostgreSQL,
@@ -10,9 +10,12 @@
  *     mark (first frame with the candles drawn), in ms since navigation start
  *     (Navigation Timing origin); FCP and DOMContentLoaded from the Paint and
  *     Navigation Timing APIs alongside. Median of `--loads` for a returning user
- *     (symbol and timeframe remembered) and for a first visit after sign-in.
- *  2. WebSocket fan-out: `--clients` connections in a child process (its own
- *     CPU), `--messages` tick events per run, each to every client. The stream
+ *     (symbol and timeframe remembered) and for a first visit after sign-in; and,
+ *     from Chrome traces of `--loads` more loads, the CPU time of the page's main
+ *     thread until the chart (independent of what else the machine runs).
+ *  2. WebSocket fan-out, on an api role node (api, users, stream; the same
+ *     database): `--clients` connections in a child process (its own CPU),
+ *     `--messages` tick events per run, each to every client. The stream
  *     service path is the real one (`broker.emit('ticks.received')` → stream →
  *     /ws); the baseline is a bare `ws` server in the same process sending the
  *     same frames, two ways: a JSON string per message `send` to every client, and
@@ -71,6 +74,33 @@ interface LoadTiming {
   dclMs: number;
   responseEndMs: number;
   bars: number;
+  mainThreadCpuMs: number | null;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  tdur?: number;
+}
+
+/** Σ thread time (ms) of the renderer main thread's tasks from navigationStart to the `plan2:chart-rendered` mark. */
+function rendererCpuUntilChart(file: string): number | null {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents?: TraceEvent[] } | TraceEvent[];
+  const ev = Array.isArray(raw) ? raw : (raw.traceEvents ?? []);
+  const parse = ev.find((e) => e.name === 'ParseHTML');
+  const mark = ev.find((e) => e.name === 'plan2:chart-rendered');
+  if (!parse || !mark) return null;
+  const nav = ev.find((e) => e.name === 'navigationStart' && e.pid === parse.pid);
+  const from = nav ? nav.ts : parse.ts;
+  let us = 0;
+  for (const e of ev) {
+    if (e.pid === parse.pid && e.tid === parse.tid && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && e.ts >= from && e.ts < mark.ts) us += e.tdur ?? 0;
+  }
+  return us / 1000;
 }
 
 async function loadToChart(base: string, key: string, loads: number): Promise<Record<string, unknown>> {
@@ -80,7 +110,7 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const errors: string[] = [];
-  const one = async (returning: boolean): Promise<LoadTiming> => {
+  const one = async (returning: boolean, trace = false): Promise<LoadTiming> => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await ctx.addInitScript(
       ({ k, r }) => {
@@ -93,8 +123,19 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    await page.goto(base + '/#/market');
-    await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000 });
+    const traceFile = path.join(os.tmpdir(), `plan2-dashboard-trace-${process.pid}.json`);
+    if (trace) await browser.startTracing(page, { path: traceFile, categories: ['devtools.timeline', 'blink.user_timing', 'toplevel'] });
+    // No polling script in the page while it loads (it would compete for the main thread):
+    // wait for the load event, then a second, then read the marks.
+    await page.goto(base + '/#/market', { waitUntil: 'load' });
+    await new Promise((r) => setTimeout(r, 1000));
+    await page.waitForFunction(() => document.documentElement.dataset.chartRendered, undefined, { timeout: 30_000, polling: 250 });
+    let mainThreadCpuMs: number | null = null;
+    if (trace) {
+      await browser.stopTracing();
+      mainThreadCpuMs = rendererCpuUntilChart(traceFile);
+      fs.rmSync(traceFile, { force: true });
+    }
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
@@ -107,7 +148,7 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
       };
     });
     await ctx.close();
-    return t;
+    return { ...t, mainThreadCpuMs };
   };
   try {
     await one(true); // browser warm-up, not counted
@@ -127,6 +168,14 @@ async function loadToChart(base: string, key: string, loads: number): Promise<Re
         bars: runs[0]?.bars,
       };
     }
+    // CPU time the page's main thread spent until the chart was drawn: what the load costs,
+    // whatever else the machine runs (the wall times above stretch with the load average).
+    const cpu: number[] = [];
+    for (let i = 0; i < loads; i++) {
+      const c = (await one(true, true)).mainThreadCpuMs;
+      if (c !== null) cpu.push(c);
+    }
+    out.returningUserMainThreadCpuMs = { median: r1(median(cpu)), runs: cpu.map(r1), note: 'renderer main thread, thread time of its tasks from navigation start to the chart mark (Chrome trace, separate traced loads)' };
     out.consoleErrors = errors;
     out.indexHtmlBytes = fs.statSync(path.join(ROOT, 'web', 'dist', 'index.html')).size;
     return out;
@@ -180,17 +229,24 @@ function tickEvent(i: number): { symbol: string; ticks: Tick[] } {
   return { symbol: 'BENCH', ticks: [{ symbol: 'BENCH', time_msc: 1_399_507_200_000 + i, bid: 1.3921 + (i % 50) * 1e-5, ask: 1.39222 + (i % 50) * 1e-5 }] };
 }
 
-/** Publish `m` messages (yielding to I/O after each) and wait until every client has them all. */
-async function timedRun(clients: Clients, sent: { n: number }, m: number, publish: (i: number) => Promise<void> | void): Promise<number> {
+/**
+ * Publish `m` messages (yielding to I/O after each) and wait until every client has
+ * them all; returns the wall time and the time spent inside `publish` (the server's
+ * hand-off of the frames to the sockets), both in ms.
+ */
+async function timedRun(clients: Clients, sent: { n: number }, m: number, publish: (i: number) => Promise<void> | void): Promise<{ ms: number; publishMs: number }> {
   const done = clients.expect(sent.n + m);
   const t0 = performance.now();
+  let publishMs = 0;
   for (let i = 0; i < m; i++) {
+    const p0 = performance.now();
     await publish(sent.n + i);
+    publishMs += performance.now() - p0;
     await yieldIo();
   }
   await done;
   sent.n += m;
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, publishMs };
 }
 
 async function fanOut(platform: Platform, port: number, key: string, n: number, m: number, runs: number): Promise<Record<string, unknown>> {
@@ -224,10 +280,16 @@ async function fanOut(platform: Platform, port: number, key: string, n: number, 
     await timedRun(streamClients, streamSent, Math.min(200, m), streamPublish);
     const s0 = await platform.broker.call<{ slowDrops: number; clients: number }, object>('stream.stats', {});
     const rate = (ms: number) => ((n * m) / ms) * 1000;
+    const publishOf = { bareString: [] as number[], bareSharedBuffer: [] as number[], stream: [] as number[] };
+    const run = async (k: keyof typeof runsOf, c: Clients, sent: { n: number }, f: (i: number) => Promise<void> | void) => {
+      const r = await timedRun(c, sent, m, f);
+      runsOf[k].push(rate(r.ms));
+      publishOf[k].push(r.publishMs / m);
+    };
     for (let r = 0; r < runs; r++) {
-      runsOf.bareString.push(rate(await timedRun(bareClients, bareSent, m, bareString)));
-      runsOf.bareSharedBuffer.push(rate(await timedRun(bareClients, bareSent, m, bareSharedBuffer)));
-      runsOf.stream.push(rate(await timedRun(streamClients, streamSent, m, streamPublish)));
+      await run('bareString', bareClients, bareSent, bareString);
+      await run('bareSharedBuffer', bareClients, bareSent, bareSharedBuffer);
+      await run('stream', streamClients, streamSent, streamPublish);
     }
     const s1 = await platform.broker.call<{ slowDrops: number; clients: number; deliveries: number }, object>('stream.stats', {});
     const med = { bareString: median(runsOf.bareString), bareSharedBuffer: median(runsOf.bareSharedBuffer), stream: median(runsOf.stream) };
@@ -241,6 +303,12 @@ async function fanOut(platform: Platform, port: number, key: string, n: number, 
       deliveriesPerSec: { bareString: Math.round(med.bareString), bareSharedBuffer: Math.round(med.bareSharedBuffer), stream: Math.round(med.stream) },
       ratioToBestBare: Math.round((med.stream / bestBare) * 1000) / 1000,
       ratioToBareString: Math.round((med.stream / med.bareString) * 1000) / 1000,
+      // Server side alone: ms per message to hand one frame to every socket (the stream: broker event + hub).
+      publishMsPerMessage: {
+        bareString: Math.round(median(publishOf.bareString) * 1000) / 1000,
+        bareSharedBuffer: Math.round(median(publishOf.bareSharedBuffer) * 1000) / 1000,
+        stream: Math.round(median(publishOf.stream) * 1000) / 1000,
+      },
       goal: 0.7,
       runsDeliveriesPerSec: { bareString: runsOf.bareString.map(Math.round), bareSharedBuffer: runsOf.bareSharedBuffer.map(Math.round), stream: runsOf.stream.map(Math.round) },
       streamClientsConnected: s1.clients,
@@ -259,14 +327,19 @@ const bench: Bench = async (args) => {
   const pg = flag(args, 'pg', 'postgres://postgres@127.0.0.1:5432/postgres');
   const loads = Number(flag(args, 'loads', '10'));
   const clients = Number(flag(args, 'clients', '1000'));
-  const messages = Number(flag(args, 'messages', '2000'));
-  const runs = Number(flag(args, 'runs', '3'));
+  const messages = Number(flag(args, 'messages', '1000'));
+  const runs = Number(flag(args, 'runs', '7'));
   const services = flag(args, 'services', '');
   execFileSync(process.execPath, [path.join(ROOT, 'web', 'build.js')], { stdio: 'pipe' });
   const loadBefore = os.loadavg();
   const result = await withDatabase(pg, async (url) => {
     const cfg = setConfig(loadConfig({ DATABASE_URL: url, PORT: '0', MT5_PORT: '0', REPLAY: 'false', LOG_LEVEL: 'warn', SERVICES: services }));
     const platform = await startPlatform(cfg);
+    let running = true;
+    const stopPlatform = async () => {
+      if (running) await platform.stop();
+      running = false;
+    };
     try {
       const db = await getMigratedDb(cfg);
       const t = await createTenant(db, 'Bench', 'pro');
@@ -280,10 +353,22 @@ const bench: Bench = async (args) => {
       const addr = await platform.broker.call<{ port: number }, object>('api.address', {});
       const base = `http://127.0.0.1:${addr.port}`;
       const load = loads > 0 ? await loadToChart(base, key, loads) : null;
-      const fan = clients > 0 ? await fanOut(platform, addr.port, key, clients, messages, runs) : null;
+      await stopPlatform();
+      // Fan-out on an api role node (api, users, stream): in the all-in-one process every other
+      // subscriber of ticks.received (agents, trading) would work on each bench event too.
+      let fan: Record<string, unknown> | null = null;
+      if (clients > 0) {
+        const apiNode = await startPlatform(setConfig({ ...cfg, services: ['api', 'users', 'stream'] }));
+        try {
+          const a = await apiNode.broker.call<{ port: number }, object>('api.address', {});
+          fan = { services: apiNode.services, ...(await fanOut(apiNode, a.port, key, clients, messages, runs)) };
+        } finally {
+          await apiNode.stop();
+        }
+      }
       return { services: platform.services, ticksIngested: ticks.length, loadToChart: load, fanOut: fan };
     } finally {
-      await platform.stop();
+      await stopPlatform();
     }
   });
   return { ...result, goalLoadToChartMs: 200, loadAverage: { before: loadBefore.map(r1), after: os.loadavg().map(r1) }, memoryRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };

@@ -28,7 +28,6 @@ import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Context, ServiceBroker, ServiceSchema } from 'moleculer';
-import { Client } from 'pg';
 import { parseArgs, flagNumber, flagString } from '../cli/command';
 import { Config, loadConfig, setConfig } from '../config';
 import { FlowChainEngine } from '../flowchain/engine';
@@ -40,6 +39,7 @@ import { closeDb, getMigratedDb } from '../lib/storage/connect';
 import { brokerOptions } from '../moleculer.config';
 import { createBroker } from '../runner';
 import type { Execution, SpanRecord } from '../types/flowchain';
+import { createScratchDatabase } from '../lib/storage/scratch';
 import { Bench, nowNs, percentile, summarize } from './util';
 
 type Mode = 'off' | 'tracing' | 'flowchain' | 'remote';
@@ -388,14 +388,8 @@ const bench: Bench = async (args) => {
   const agents = flagNumber(p, 'agents', 8);
   const pgAdmin = flagString(p, 'pg') ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const nats = flagString(p, 'nats') ?? 'nats://127.0.0.1:4222';
-  const dbName = `plan2_bench_fc_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: pgAdmin });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const u = new URL(pgAdmin);
-  u.pathname = '/' + dbName;
-  const cfg = setConfig(loadConfig({ DATABASE_URL: u.toString(), LOG_LEVEL: 'error', NODE_ENV: 'production' }));
+  const scratch = await createScratchDatabase(pgAdmin, 'bench_fc');
+  const cfg = setConfig(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'error', NODE_ENV: 'production' }));
   try {
     const db = await getMigratedDb(cfg);
     await db.query(`INSERT INTO tenants (id, name) VALUES ('bench', 'Bench')`);
@@ -425,10 +419,7 @@ const bench: Bench = async (args) => {
     };
   } finally {
     await closeDb();
-    const c = new Client({ connectionString: pgAdmin });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await c.end();
+    await scratch.drop();
   }
 };
 

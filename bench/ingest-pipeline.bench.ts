@@ -15,10 +15,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { ServiceBroker } from 'moleculer';
 import { connect, StringCodec } from 'nats';
-import { Client } from 'pg';
 import { loadConfig, setConfig } from '../config';
 import { parseLeanTicks } from '../lib/market/lean';
 import { MarketPipeline } from '../lib/market/pipeline';
@@ -26,6 +24,7 @@ import { closeDb } from '../lib/storage/connect';
 import { DATA_BUNDLE_DIR } from '../paths';
 import { createBroker, loadServices } from '../runner';
 import type { Candle, Tick } from '../types/market';
+import { withScratchDatabase } from '../lib/storage/scratch';
 import { Bench, median, nowNs, summarize } from './util';
 
 const BATCH = 5000;
@@ -65,23 +64,6 @@ function pure(ticks: Tick[], runs: number): Record<string, unknown> {
   return { ticks: ticks.length, runs, ticksPerSec: Math.round(median(rates)), ticksPerSecRuns: rates.map(Math.round), candlesClosed: closed };
 }
 
-async function withDatabase<T>(adminUrl: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `plan2_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = '/' + name;
-  try {
-    return await fn(u.toString());
-  } finally {
-    const c = new Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  }
-}
 
 async function service(ticks: Tick[], dbUrl: string, concurrency: number): Promise<Record<string, unknown>> {
   const cfg = setConfig(loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, SERVICES: 'market-data', PORT: '0', MT5_PORT: '0', REPLAY: 'false' }));
@@ -198,9 +180,9 @@ const bench: Bench = async (args) => {
   process.stderr.write(`  ${days} days of Lean EURUSD, load ${loadBefore}\n`);
   const pureResult = pure(stream(days), 5);
   process.stderr.write(`  pure: ${JSON.stringify(pureResult.ticksPerSec)} ticks/s\n`);
-  const serviceSeq = await withDatabase(pg, (url) => service(stream(days), url, 1));
+  const serviceSeq = await withScratchDatabase(pg, 'bench_ingest', (url) => service(stream(days), url, 1));
   process.stderr.write(`  service (1 caller): ${serviceSeq.sustainedTicksPerSec} ticks/s stored\n`);
-  const servicePar = await withDatabase(pg, (url) => service(stream(days), url, concurrency));
+  const servicePar = await withScratchDatabase(pg, 'bench_ingest', (url) => service(stream(days), url, concurrency));
   process.stderr.write(`  service (${concurrency} callers): ${servicePar.sustainedTicksPerSec} ticks/s stored\n`);
   const nats = await natsPublish(stream(days), natsUrl);
   const best = Math.max(serviceSeq.sustainedTicksPerSec as number, servicePar.sustainedTicksPerSec as number);

@@ -1,5 +1,6 @@
 /** Argument handling shared by `plan2 backtest` and `plan2 optimize`. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { DomainError } from '../lib/errors';
 import { parseBarsCsv } from '../lib/backtest/csv-bars';
@@ -23,6 +24,12 @@ export function rejectUnknownFlags(p: ParsedArgs, known: string[]): void {
   if (p.positional.length) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
 }
 
+/** `data/EURUSD.csv` → `EURUSD`; undefined when the name is not a plausible symbol (`20140508_eurusd_tick_quote.csv`). */
+export function symbolFromFileName(file: string): string | undefined {
+  const base = path.basename(file).replace(/\.[^.]*$/, '');
+  return /^[A-Za-z][A-Za-z0-9.#-]{0,31}$/.test(base) ? base.toUpperCase() : undefined;
+}
+
 export function loadBars(p: ParsedArgs): BarSeries {
   const file = flagString(p, 'csv');
   if (!file) throw new UsageError('--csv <file> is required');
@@ -32,7 +39,7 @@ export function loadBars(p: ParsedArgs): BarSeries {
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const bars = asUsage(() => parseBarsCsv(text, { source: file, symbol: flagString(p, 'symbol') }));
+  const bars = asUsage(() => parseBarsCsv(text, { source: file, symbol: flagString(p, 'symbol') ?? symbolFromFileName(file) }));
   if (bars.length < 2) throw new UsageError(`${file}: need at least 2 bars, got ${bars.length}`);
   return bars;
 }

@@ -62,7 +62,7 @@ export const AI_DECISION: ChainDefinition = {
         { kind: 'custom', service: 'consensus', name: 'persist*' },
       ],
     },
-    { id: 'risk', label: 'Risk', match: [{ action: 'risk.evaluate*' }, { kind: 'event', event: 'decision.made', service: 'risk' }] },
+    { id: 'risk', label: 'Risk', match: [{ action: 'risk.evaluate*' }, { kind: 'custom', name: 'risk.evaluate*' }, { kind: 'event', event: 'decision.made', service: 'risk' }] },
     { id: 'submit', label: 'trading.submit', match: [{ action: 'trading.submit*' }] },
     {
       id: 'fill',

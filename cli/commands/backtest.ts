@@ -5,7 +5,7 @@ import { renderReport } from '../../lib/backtest/report';
 import { statsTable } from '../../lib/backtest/format';
 import { backtestJson } from '../../lib/backtest/result-json';
 import { computeStats } from '../../lib/backtest/stats';
-import { createStrategy, listStrategies, parseParamString } from '../../lib/strategies/registry';
+import { createStrategy, displayParams, listStrategies, parseParamString } from '../../lib/strategies/registry';
 import { CliCommand, UsageError, flagString, parseArgs } from '../command';
 import { loadChartLibrary } from '../report-assets';
 import { BROKER_BOOLEANS, asUsage, brokerOptions, loadBars, progressBar, rejectUnknownFlags } from '../backtest-common';
@@ -31,7 +31,7 @@ Options:
   --hedging              allow long and short trades at once
   --json                 print {"stats","trades","equity",…} as JSON
   --html <file>          write a self-contained HTML report
-  --symbol <s>           label for reports
+  --symbol <s>           symbol (reports; the agents of consensus), default from the file name
 
 Strategies:
 ${listStrategies()
@@ -54,7 +54,9 @@ const command: CliCommand = {
     const name = flagString(p, 'strategy');
     if (!name) throw new UsageError('--strategy <name> is required');
     const given = asUsage(() => parseParamString(flagString(p, 'params') ?? ''));
-    const { params, strategy } = asUsage(() => createStrategy(name, given));
+    const created = asUsage(() => createStrategy(name, given));
+    const { strategy } = created;
+    const params = displayParams(created.def, created.params);
     const opts = brokerOptions(p);
     const htmlFile = flagString(p, 'html');
     const bars = loadBars(p);

@@ -3,9 +3,30 @@
  * risk statistics of one price column (conventions in lib/risk/summary.ts).
  */
 import * as fs from 'node:fs';
+import { OhlcvField, parseOhlcvCsv } from '../../lib/data/ohlcv-csv';
 import { DomainError } from '../../lib/errors';
 import { seriesRiskSummary, SeriesRiskSummary } from '../../lib/risk';
 import { CliCommand, flagString, parseArgs, UsageError } from '../command';
+
+const OHLCV_ALIASES: Record<string, OhlcvField> = { open: 'open', high: 'high', low: 'low', close: 'close', last: 'close', volume: 'volume' };
+
+/**
+ * The prices of `column`: OHLCV columns of files with a time column go through the shared
+ * OHLCV reader (lib/data/ohlcv-csv.ts: time order, duplicates and every cell validated);
+ * any other column (`adj close`, `price` …), or a file without a time column, through
+ * `readCsvColumn`. Errors become usage errors (exit 2).
+ */
+export function readPrices(text: string, column: string, source: string): number[] {
+  const field = OHLCV_ALIASES[column.trim().toLowerCase()];
+  if (field) {
+    try {
+      return Array.from(parseOhlcvCsv(text, { require: [field], source })[field]);
+    } catch (e) {
+      if (!(e instanceof DomainError) || !/no time column/.test(e.message)) throw new UsageError((e as Error).message);
+    }
+  }
+  return readCsvColumn(text, column);
+}
 
 /**
  * Read one numeric column of a CSV with a header row (matched case-insensitively,
@@ -55,7 +76,8 @@ const RiskCommand: CliCommand = {
   summary: 'Risk statistics of a price series from a CSV: returns, Sharpe, VaR/ES, max drawdown',
   usage: `Usage: plan2 risk --csv <file> [--column close] [--returns log|simple] [--json]
 
-Reads one column of prices (default "close", header matched case-insensitively) and prints:
+Reads one column of prices (default "close", header matched case-insensitively; OHLCV files
+with a time column are read and validated by the shared OHLCV reader) and prints:
   n            number of returns (prices − 1)
   returns      log (default) or simple returns of consecutive prices
   mean, std    arithmetic mean; standard deviation with ddof 1
@@ -78,7 +100,7 @@ Reads one column of prices (default "close", header matched case-insensitively) 
     } catch (e) {
       throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    const prices = readCsvColumn(text, column);
+    const prices = readPrices(text, column, file);
     let s: SeriesRiskSummary;
     try {
       s = seriesRiskSummary(prices, kind);

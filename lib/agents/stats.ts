@@ -78,6 +78,36 @@ export function quantile(xs: ArrayLike<number>, q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (r - lo);
 }
 
+/** q-quantile (0..1) of a sample already sorted ascending (no copy). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const r = q * (sorted.length - 1);
+  const lo = Math.floor(r);
+  const hi = Math.ceil(r);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (r - lo);
+}
+
+/** Percentile rank (see `percentileRank`) in a sample sorted ascending, by binary search. */
+export function percentileRankSorted(sorted: ArrayLike<number>, x: number): number {
+  const n = sorted.length;
+  if (n === 0) return 0.5;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (sorted[m] < x) lo = m + 1;
+    else hi = m;
+  }
+  const below = lo;
+  hi = n;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (sorted[m] <= x) lo = m + 1;
+    else hi = m;
+  }
+  return (below + (lo - below) / 2) / n;
+}
+
 export function median(xs: ArrayLike<number>): number {
   return quantile(xs, 0.5);
 }

@@ -15,7 +15,7 @@ export interface ReportInput {
   result: BacktestResult;
   stats: BacktestStats;
   strategy: string;
-  params: Record<string, number>;
+  params: Record<string, number | string>;
   settings: object;
   /** Source of lightweight-charts.standalone.production.js. */
   chartLibrary: string;

@@ -30,7 +30,7 @@ export interface TradeJson {
 export type StatsJson = { [K in keyof BacktestStats]: number | null } & { startIso: string; endIso: string };
 
 export interface BacktestJson {
-  strategy: { name: string; params: Record<string, number> };
+  strategy: { name: string; params: Record<string, number | string> };
   settings: Record<string, unknown>;
   stats: StatsJson;
   trades: TradeJson[];
@@ -81,7 +81,7 @@ export function backtestJson(args: {
   result: BacktestResult;
   stats: BacktestStats;
   strategy: string;
-  params: Record<string, number>;
+  params: Record<string, number | string>;
   settings: Record<string, unknown>;
 }): BacktestJson {
   return {

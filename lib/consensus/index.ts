@@ -9,7 +9,7 @@
  */
 import type { FusionMethod, FusionResult, Opinion } from '../../types/agents';
 import { bayesianFusion } from './bayesian';
-import { applyQuorum, applyVetoes, TrustMap } from './common';
+import { applyQuorum, applyVetoes, type TrustMap } from './common';
 import { EnsembleRunner, neuralFusion } from './neural';
 import { weightedVote } from './weighted';
 
@@ -45,4 +45,40 @@ export function fuseAll(opinions: readonly Opinion[], opts: FuseOptions): FuseOu
   const fusions = [weightedVote(voters, opts.trust), bayesianFusion(voters, b), neuralFusion(opts.runner ?? null, voters, b)].map((f) => applyQuorum(applyVetoes(f, advisers), voters.length, quorum));
   const acting = fusions.find((f) => f.method === opts.method) ?? fusions[0];
   return { acting, fusions };
+}
+
+/**
+ * What fusion is told about each agent that opined: the tenant's config weight
+ * (`weightOf`, default 1) and the learned Beta(alpha, beta) hit-rate posterior
+ * (`reliabilityOf`, default the Beta(1,1) prior). Shared by the consensus
+ * service and the offline consensus strategy.
+ */
+export function trustFor(
+  opinions: readonly Opinion[],
+  weightOf: (agent: string) => number | undefined,
+  reliabilityOf: (agent: string) => { alpha: number; beta: number } | undefined,
+): TrustMap {
+  const trust: TrustMap = {};
+  for (const o of opinions) {
+    const r = reliabilityOf(o.agent);
+    trust[o.agent] = { weight: weightOf(o.agent) ?? 1, alpha: r?.alpha ?? 1, beta: r?.beta ?? 1 };
+  }
+  return trust;
+}
+
+/**
+ * The signals of one candle's market-scoped agents that have a market view
+ * (advisory opinions excluded), for `SignalCorrelation.observe`; null when
+ * fewer than two agents spoke (nothing co-moves).
+ */
+export function marketSignals(opinions: readonly Opinion[], isMarketScoped: (agent: string) => boolean): Record<string, number> | null {
+  const sig: Record<string, number> = {};
+  let n = 0;
+  for (const o of opinions) {
+    if (!o.advisory && isMarketScoped(o.agent)) {
+      sig[o.agent] = o.signal;
+      n++;
+    }
+  }
+  return n > 1 ? sig : null;
 }

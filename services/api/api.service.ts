@@ -6,6 +6,7 @@
  *   Every call is authenticated by API key (Bearer or X-API-Key) → `ctx.meta`
  *   `{tenantId, tier, role, keyId}`, rate-limited per tenant by tier, and
  *   `Idempotency-Key` is passed on as `ctx.meta.idempotencyKey`.
+ * - `/webhooks/*`: unauthenticated provider callbacks (`POST /webhooks/midtrans`), signature-checked by their action.
  * - `/health` (each dependency with status and latency; 503 when a required one is
  *   down), `/metrics` (Prometheus text), `/api/openapi.json` (generated), and the
  *   dashboard's static files at `/`.
@@ -49,6 +50,10 @@ interface ApiThis {
   authCache: Map<string, { auth: AuthResult; exp: number }>;
   server: import('node:http').Server;
   aliases: { method: string; fullPath: string; action: string }[];
+  /** Authenticated /api/v1 calls per tenant since the last `api.calls` flush (metered by subscription). */
+  apiCalls: Map<string, number>;
+  apiCallsTimer: NodeJS.Timeout | null;
+  flushApiCalls(): Promise<void>;
 }
 
 const AUTH_TTL_MS = 10_000;
@@ -98,6 +103,18 @@ export default function createApiService(cfg: Config): ServiceSchema {
           },
         },
         {
+          // Payment providers cannot send an API key: each webhook action verifies the provider's signature itself.
+          name: 'webhooks',
+          path: '/webhooks',
+          authentication: false,
+          authorization: false,
+          mappingPolicy: 'restrict',
+          bodyParsers: { json: { limit: '256kb', strict: true }, urlencoded: false },
+          aliases: {
+            'POST /midtrans': 'payments.notify',
+          },
+        },
+        {
           name: 'public',
           path: '/',
           authentication: false,
@@ -116,6 +133,13 @@ export default function createApiService(cfg: Config): ServiceSchema {
       },
     },
     methods: {
+      /** Emit `api.calls` {counts: {tenantId: n}} for the calls counted since the last flush. */
+      async flushApiCalls() {
+        if (this.apiCalls.size === 0) return;
+        const counts = Object.fromEntries(this.apiCalls);
+        this.apiCalls.clear();
+        await this.broker.emit('api.calls', { counts, at: Date.now() });
+      },
       async authenticate(ctx: Context<unknown, ApiMeta>, _route: unknown, req: IncomingMessage) {
         const h = req.headers;
         const auth = typeof h.authorization === 'string' && /^bearer\s+/i.test(h.authorization) ? h.authorization.replace(/^bearer\s+/i, '').trim() : undefined;
@@ -142,6 +166,7 @@ export default function createApiService(cfg: Config): ServiceSchema {
       },
       async authorize(ctx: Context<unknown, ApiMeta>) {
         const tier: Tier = ctx.meta.tier ?? 'free';
+        this.apiCalls.set(ctx.meta.tenantId, (this.apiCalls.get(ctx.meta.tenantId) ?? 0) + 1);
         const d = await this.limiter.take(ctx.meta.tenantId, TIER_CATALOGUE[tier].requestsPerMinute);
         if (!d.allowed) {
           throw new Errors.MoleculerClientError(`Rate limit of the ${tier} tier exceeded (${TIER_CATALOGUE[tier].requestsPerMinute} requests/min)`, 429, 'RATE_LIMITED', { retryAfterSec: d.retryAfterSec, tier });
@@ -223,6 +248,9 @@ export default function createApiService(cfg: Config): ServiceSchema {
       'keys.revoked'(ctx: Context<{ keyId: string }>) {
         for (const [k, v] of this.authCache) if (v.auth.keyId === ctx.params.keyId) this.authCache.delete(k);
       },
+      'tenant.tier_changed'(ctx: Context<{ tenantId: string }>) {
+        for (const [k, v] of this.authCache) if (v.auth.tenantId === ctx.params.tenantId) this.authCache.delete(k);
+      },
     },
     created() {
       this.cfg = cfg;
@@ -230,14 +258,22 @@ export default function createApiService(cfg: Config): ServiceSchema {
       this.redis = null;
       this.limiter = new MemoryRateLimiter();
       this.authCache = new Map();
+      this.apiCalls = new Map();
+      this.apiCallsTimer = null;
     },
     async started() {
       if (cfg.redisUrl) {
         this.redis = await connectRedis(cfg.redisUrl);
         this.limiter = new RedisRateLimiter(this.redis, cfg.redisPrefix);
       }
+      this.apiCallsTimer = setInterval(() => {
+        this.flushApiCalls().catch((e: Error) => this.logger.warn('api.calls flush failed', e.message));
+      }, 1000);
+      this.apiCallsTimer.unref();
     },
     async stopped() {
+      if (this.apiCallsTimer) clearInterval(this.apiCallsTimer);
+      await this.flushApiCalls();
       this.redis?.disconnect();
     },
   };

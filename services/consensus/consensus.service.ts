@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { Context, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../../config';
 import { hasFeature, isTier, TIER_CATALOGUE, Tier } from '../../lib/billing/tiers';
-import { fuseAll, FUSION_METHODS, reliability, SignalCorrelation, TrustMap } from '../../lib/consensus';
+import { fuseAll, FUSION_METHODS, marketSignals, reliability, SignalCorrelation, trustFor } from '../../lib/consensus';
 import { probBetterThan } from '../../lib/consensus/beta';
 import { createRunner, EnsembleRunner } from '../../lib/consensus/neural';
 import { DomainError, NotFoundError } from '../../lib/errors';
@@ -473,16 +473,11 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         const ok = `${symbol}|${tf}`;
         if (this.observed.get(ok) !== candle.t) {
           this.observed.set(ok, candle.t);
-          const sig: Record<string, number> = {};
-          for (const o of g.opinions) if (!o.advisory && agents.find((a) => a.id === o.agent)?.scope === 'market') sig[o.agent] = o.signal;
-          if (Object.keys(sig).length > 1) this.correlation.observe(sig);
+          const sig = marketSignals(g.opinions, (id) => agents.find((a) => a.id === id)?.scope === 'market');
+          if (sig) this.correlation.observe(sig);
         }
       }
-      const trust: TrustMap = {};
-      for (const o of g.opinions) {
-        const r = this.reliabilities.get(o.agent);
-        trust[o.agent] = { weight: st.agents.get(o.agent)?.weight ?? 1, alpha: r?.alpha ?? 1, beta: r?.beta ?? 1 };
-      }
+      const trust = trustFor(g.opinions, (id) => st.agents.get(id)?.weight, (id) => this.reliabilities.get(id));
       // A span of its own, so FlowChain times the fusion as the AI_Decision `fusion` step.
       const span = childSpan(this.broker, 'fusion', parent, tenantId);
       const { acting, fusions } = fuseAll(g.opinions, { trust, correlation: (a, b) => this.correlation.correlation(a, b), runner: this.runner, method: st.settings.method, quorum: st.settings.quorum });

@@ -125,6 +125,8 @@ export interface ReportInput {
   history: HistorySource;
   spec(symbol: string): Promise<SymbolSpec | null>;
   checkStats: { name: string; failed: number; total: number }[];
+  /** The latest evaluations (newest first) with every check's verdict. */
+  recent: unknown[];
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -250,6 +252,6 @@ export async function buildReport(i: ReportInput) {
     var: varSection,
     scenarios,
     limits: i.limits,
-    checks: { window: '24h', byName: i.checkStats },
+    checks: { window: '24h', byName: i.checkStats, recent: i.recent },
   };
 }

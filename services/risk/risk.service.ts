@@ -200,6 +200,10 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
           history: this.history,
           spec: (s) => this.prices.spec(s),
           checkStats: await store.checkStats(this.db, tenantId, since),
+          recent: (await store.listEvaluations(this.db, tenantId, { limit: 20 })).map((e) => ({
+            id: e.id, at: e.createdAt, source: e.source, decisionId: e.decisionId, symbol: e.symbol, side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason,
+            checks: e.checks.map((c) => ({ name: c.name, passed: c.passed, ...(c.skipped ? { skipped: true } : {}) })),
+          })),
         });
       },
     },
@@ -212,11 +216,20 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
         if (!d || typeof d.tenantId !== 'string' || typeof d.id !== 'string' || d.action === 'hold') return;
         const { limits } = await this.evaluator.limitsOf(d.tenantId);
         if (!limits.tradeDecisions) return;
+        // A span of its own so FlowChain's AI_Decision chain sees the evaluation, and a
+        // rejection marks the execution failed at this step (with the check that refused).
+        const span = ctx.tracing ? ctx.startSpan('risk.evaluate', { tags: { meta: { tenantId: d.tenantId }, decisionId: d.id } }) : null;
         try {
           const r = await this.evaluator.evaluate({ kind: 'decision', tenantId: d.tenantId, decision: d }, tradingCalls(ctx));
-          if (!r.order) this.logger.info(`risk: decision ${d.id} (${d.tenantId} ${d.action} ${d.symbol}) rejected: ${r.evaluation?.reason}`);
+          if (!r.order) {
+            this.logger.info(`risk: decision ${d.id} (${d.tenantId} ${d.action} ${d.symbol}) rejected: ${r.evaluation?.reason}`);
+            span?.setError(new Errors.MoleculerClientError(`risk rejected decision ${d.id}: ${r.evaluation?.reason ?? 'rejected'}`, 422, 'RISK_LIMIT', { decisionId: d.id }));
+          }
         } catch (e) {
           this.logger.warn(`risk: decision ${d.id} of ${d.tenantId} not traded: ${(e as Error).message}`);
+          span?.setError(e as Error);
+        } finally {
+          if (span) ctx.finishSpan(span);
         }
       },
     },

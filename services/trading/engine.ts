@@ -16,7 +16,7 @@
  * crash loses nothing, a database-server crash may lose the last fraction of a second of
  * paper orders); live (MT5) accounts always write with synchronous commit before routing.
  */
-import { DomainError, NotFoundError } from '../../lib/errors';
+import { DomainError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { notionalOf, ExposureLine } from '../../lib/risk/checks';
 import { isTerminal, LIVE_STATUSES, statesBefore } from '../../lib/trading/order-state';
@@ -164,7 +164,11 @@ export class TradingEngine {
 
   /** Keep a background task referenced; log its failure instead of dropping it. */
   private background(what: string, p: Promise<unknown>): void {
-    const t = p.catch((e: unknown) => this.o.logger.error(`trading: ${what} failed`, e));
+    const t = p.catch((e: unknown) => {
+      // A missing dependency (market-data down) is retried by `retryNew`; anything else is a bug or the database.
+      if (e instanceof UnavailableError) this.o.logger.warn(`trading: ${what} postponed: ${e.message}`);
+      else this.o.logger.error(`trading: ${what} failed`, e);
+    });
     this.inflight.add(t);
     void t.finally(() => this.inflight.delete(t));
   }
@@ -379,17 +383,24 @@ export class TradingEngine {
     const open = [...book.positions.values()].filter((p) => p.symbol === order.symbol).sort((a, b) => a.openedAt - b.openedAt);
     const netting = acc.mode === 'netting';
     let target: Position | null;
+    // Hedging: a later deal of the same order (same broker position ticket, same side) adds to the
+    // position its first deal opened, as MT5 does; otherwise an order opens its own position.
+    let adding = false;
     if (netting) target = open[0] ?? null;
     else if (order.positionId) {
       target = open.find((p) => p.id === order.positionId || p.ticket === order.positionId) ?? null;
       if (!target) throw new DomainError('INVALID_ORDER', `position ${order.positionId} is no longer open`, 422, { field: 'positionId' });
-    } else target = null;
+    } else {
+      target = exec.ticket ? (open.find((p) => p.ticket === exec.ticket && p.side === order.side) ?? null) : null;
+      adding = target !== null;
+    }
     const q2a = quoteToAccount(spec, acc.currency, exec.price);
     const fillIn = { side: order.side, volume: exec.volume, price: exec.price };
     const state = target ? { id: target.id, side: target.side, volume: target.volume, priceOpen: target.priceOpen } : null;
-    const effect = netting
-      ? applyNettingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'))
-      : applyHedgingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'));
+    const effect =
+      netting || adding
+        ? applyNettingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'))
+        : applyHedgingFill(state, fillIn, spec.trade_contract_size, q2a, newId('p_'));
     const commission = exec.commission ?? (acc.broker === 'paper' ? commissionOf(exec.volume, book.settings) : 0);
     const filled = roundLots(order.filledVolume + exec.volume);
     const status: OrderStatus = filled >= order.volume - 1e-9 ? 'filled' : 'partially_filled';

@@ -5,6 +5,7 @@
  * agents and clients reach the market only through risk. Everything else is tenant-scoped
  * and read from `ctx.meta.tenantId`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context, Errors, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../../config';
 import { DomainError, NotFoundError } from '../../lib/errors';
@@ -19,6 +20,9 @@ import type { Quote, SubmitParams } from '../../types/trading';
 import { GatewayUnreachable, Mt5Command, Mt5Reply } from './brokers';
 import { TradingEngine } from './engine';
 import * as store from './trading.store';
+
+/** The call (trading.submit) whose trace the engine's events join; none for tick-driven fills. */
+const emitScope = new AsyncLocalStorage<Context>();
 
 /** The one service allowed to call `trading.submit`. */
 export const SUBMIT_CALLER = 'risk';
@@ -69,7 +73,8 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
             { caller: ctx.caller },
           );
         }
-        return this.engine.submit(ctx.params);
+        // Events the engine emits while this call runs (order.filled …) belong to the caller's trace.
+        return emitScope.run(ctx, () => this.engine.submit(ctx.params));
       },
     },
 
@@ -253,7 +258,8 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       prices: this.prices,
       mt5Send: send,
       emit: (event, payload) => {
-        this.broker.emit(event, payload).catch((e: unknown) => this.logger.error(`trading: emit ${event} failed`, e));
+        const ctx = emitScope.getStore();
+        (ctx ? ctx.emit(event, payload) : this.broker.emit(event, payload)).catch((e: unknown) => this.logger.error(`trading: emit ${event} failed`, e));
       },
       logger: this.logger,
     });

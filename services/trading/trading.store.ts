@@ -183,22 +183,31 @@ export interface NewOrderRow {
   status?: OrderStatus;
 }
 
-/** Insert a `new` order unless (tenant, key) exists; returns the inserted order or null on conflict. */
+/**
+ * Insert a `new` order unless (tenant, key) exists; returns the inserted order (built from
+ * the row written, not read back) or null on conflict.
+ */
 export async function insertOrder(q: Queryable, o: NewOrderRow): Promise<Order | null> {
   const status = o.status ?? 'new';
-  const history = JSON.stringify([{ status, at: o.createdAt }]);
+  const history: OrderHistoryEntry[] = [{ status, at: o.createdAt }];
   const rows = await q.query(
     `INSERT INTO orders (id, tenant_id, account_id, idempotency_key, request_hash, decision_id, symbol, side, type, volume, price, sl, tp, trailing_stop,
                          position_id, status, comment, origin, risk, history, created_at, updated_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-     RETURNING *`,
+     RETURNING id`,
     [
       o.id, o.tenantId, o.accountId, o.idempotencyKey, o.requestHash, o.decisionId, o.symbol, o.side, o.type, o.volume, o.price, o.sl, o.tp, o.trailing,
-      o.positionId, status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, history, o.createdAt, o.expiresAt,
+      o.positionId, status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, JSON.stringify(history), o.createdAt, o.expiresAt,
     ],
   );
-  return rows.length ? toOrder(rows[0]) : null;
+  if (rows.length === 0) return null;
+  return {
+    id: o.id, tenantId: o.tenantId, accountId: o.accountId, idempotencyKey: o.idempotencyKey, decisionId: o.decisionId,
+    symbol: o.symbol, side: o.side as Order['side'], type: o.type as Order['type'], volume: o.volume, price: o.price, sl: o.sl, tp: o.tp, trailing: o.trailing,
+    positionId: o.positionId, status, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, comment: o.comment, origin: o.origin,
+    risk: o.risk, history, createdAt: o.createdAt, updatedAt: o.createdAt, expiresAt: o.expiresAt,
+  };
 }
 
 export async function orderByKey(q: Queryable, tenantId: string, key: string): Promise<(Order & { requestHash: string }) | null> {

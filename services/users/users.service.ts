@@ -23,6 +23,17 @@ const UsersService: ServiceSchema<ServiceSettingSchema, object, DbThis> = {
         return r;
       },
     },
+    /** Change a tenant's tier (internal: subscription and billing call it after a paid upgrade or a downgrade). */
+    setTier: {
+      visibility: 'public',
+      params: { tenantId: { type: 'string', min: 1, max: 64 }, tier: { type: 'enum', values: [...TIERS] }, actor: { type: 'string', min: 1, max: 200 } },
+      async handler(ctx: Context<{ tenantId: string; tier: Tier; actor: string }>) {
+        const t = await T.setTenantTier(this.db, ctx.params.tenantId, ctx.params.tier, ctx.params.actor);
+        // api nodes cache the tier with the key for a few seconds; drop it now.
+        await ctx.broadcast('tenant.tier_changed', { tenantId: t.id, tier: t.tier });
+        return t;
+      },
+    },
     /** The calling tenant with its tier's limits and features. */
     me: {
       rest: 'GET /tenant',

@@ -17,6 +17,7 @@ import { startPlatform, type Platform } from '../../runner';
 import { createApiKey, createTenant } from '../../services/users/tenants';
 import type { Tick } from '../../types/market';
 import { createTestDatabase, TestDatabase, testConfig } from '../helpers/infra';
+import { http } from '../helpers/http';
 import { groupBy, leanTicks } from '../helpers/lean';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -160,6 +161,23 @@ describe('dashboard in Chromium', () => {
       expect(await page.getAttribute(`#trading-${s}`, 'data-state')).toBe(platform.services.includes(s === 'risk' ? 'risk' : 'trading') ? 'ready' : 'unavailable');
     }
     await shot('trading');
+  }, 30_000);
+
+  it('shows an order, its fill and the position as they happen', async () => {
+    if (!platform.services.includes('risk')) return;
+    // A fresh quote (the replayed day is years old; risk refuses stale prices).
+    const now = Date.now();
+    await ingest([{ symbol: 'EURUSD', time_msc: now, bid: 1.1, ask: 1.1001 }]);
+    expect(await page.getAttribute('main', 'data-page')).toBe('trading');
+    const r = await http(base, 'POST', '/api/v1/orders', { key, body: { symbol: 'EURUSD', side: 'buy', volume: 0.1 }, headers: { 'idempotency-key': 'e2e-1' } });
+    expect(r.status).toBe(201);
+    // No reload: the page follows the orders and positions topics over /ws.
+    await page.waitForSelector('#trading-fills tbody tr', { timeout: 10_000 });
+    await page.waitForSelector('#trading-positions tbody tr');
+    await expect(page.textContent('#trading-orders tbody')).resolves.toContain('filled');
+    await expect(page.textContent('#trading-positions tbody')).resolves.toContain('EURUSD');
+    await expect(page.textContent('#trading-risk')).resolves.toContain('Gross exposure');
+    await shot('trading-live');
   }, 30_000);
 
   it('shows the FlowChain page with its chains', async () => {

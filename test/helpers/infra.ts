@@ -4,7 +4,7 @@
  * CI (.ci/run) makes sure the servers run; locally they run on the node-svc machine.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { createScratchDatabase } from '../../lib/storage/scratch';
 import { Config, loadConfig } from '../../config';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -19,23 +19,7 @@ export interface TestDatabase {
 
 /** Create an empty database with a unique name on the real PostgreSQL server. */
 export async function createTestDatabase(tag = 't'): Promise<TestDatabase> {
-  const name = `plan2_${tag}_${process.pid}_${randomBytes(4).toString('hex')}`.toLowerCase();
-  const admin = new Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN_URL);
-  u.pathname = '/' + name;
-  return {
-    name,
-    url: u.toString(),
-    async drop() {
-      const c = new Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return createScratchDatabase(PG_ADMIN_URL, tag);
 }
 
 /** A unique Redis key prefix for one test run. */

@@ -227,6 +227,9 @@ describe('risk service (real PostgreSQL)', () => {
     expect(r.scenarios.some((s: { name: string }) => s.name.startsWith('worst 5-day window'))).toBe(true);
     expect(r.drawdown).toMatchObject({ breaker: null });
     expect(r.checks.byName.find((c: { name: string }) => c.name === 'leverage')).toMatchObject({ failed: 0, total: 2 });
+    expect(r.checks.recent).toHaveLength(2);
+    expect(r.checks.recent[0]).toMatchObject({ verdict: 'approved', symbol: expect.any(String) });
+    expect(r.checks.recent[0].checks).toHaveLength(11);
   });
 
   it('another tenant sees neither the orders nor the evaluations', async () => {

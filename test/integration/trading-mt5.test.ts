@@ -132,6 +132,17 @@ describe('MT5 routing (real PostgreSQL, in-test gateway)', () => {
     expect(h.gw.sent.find((s) => s.message.type === 'cancel')!.message).toMatchObject({ ticket: '9100' });
   });
 
+  it('a partial fill (DONE_PARTIAL) is partially_filled until the rest arrives as a deal', async () => {
+    h.gw.reply = (m) => (m.type === 'order' ? { retcode: 10010, order: '9300', deal: '7300', position: '8300', volume: 0.04, price: 1.10012 } : { retcode: 10009 });
+    const o = await order('live-7', { volume: 0.1 });
+    expect(o).toMatchObject({ status: 'partially_filled', filledVolume: 0.04 });
+    await h.p.broker.emit('mt5.trade_transaction', { account: '5001', transaction: { type: 'deal_add', deal: '7301', order: '9300', position: '8300', price: 1.10022, volume: 0.06, symbol: 'EURUSD' } });
+    const f = (await h.rec.wait('order.filled', (e) => (e.order as Order).id === o.id && (e.order as Order).status === 'filled')) as { order: Order; position: Position };
+    expect(f.order.history.map((x) => x.status)).toEqual(['new', 'accepted', 'partially_filled', 'filled']);
+    expect(f.order.avgPrice).toBeCloseTo((0.04 * 1.10012 + 0.06 * 1.10022) / 0.1, 12);
+    expect(f.position).toMatchObject({ ticket: '8300', volume: 0.1 });
+  });
+
   it('trailing stops of live positions are sent as modify with the position ticket', async () => {
     h.gw.reply = (m) => (m.type === 'order' ? { retcode: 10009, order: '9200', deal: '7200', position: '8200', volume: m.volume, price: 1.10012 } : { retcode: 10009 });
     const o = await order('live-6', { trailing: 0.001 });

@@ -167,6 +167,12 @@ describe('trading service (real PostgreSQL)', () => {
     await h.md.tick('EURUSD', 1.1, 1.1002);
   });
 
+  it('pending orders expire at their time', async () => {
+    const o = await h.submit('t5', 'exp', buy(0.1, { type: 'limit', price: 1.05, expiresAt: Date.now() + 300 }));
+    const e = await h.rec.wait('order.expired', (x) => (x.order as Order).id === o.order.id, 5000);
+    expect((e.order as Order).status).toBe('expired');
+  });
+
   it('SL and TP close paper positions on the closing side of the quote; trailing stops follow', async () => {
     const a = await h.submit('t6', 'sl', buy(0.2, { sl: 1.095, tp: 1.11 }));
     const opened = (await h.rec.wait('order.filled', (e) => (e.order as Order).id === a.order.id)) as { position: Position };

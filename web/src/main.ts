@@ -123,7 +123,16 @@ function start(root: HTMLElement, key: string, tenant: TenantInfo | null): void 
   }
   window.addEventListener('hashchange', route);
   route();
-  stream.start();
+  // The first chart comes before the live connection (the page catches up from the next tick).
+  if (current === 'market') {
+    const go = () => {
+      window.removeEventListener('plan2:chart-rendered', go);
+      clearTimeout(t);
+      if (localStorage.getItem(KEY) === key) stream.start();
+    };
+    const t = setTimeout(go, 1500);
+    window.addEventListener('plan2:chart-rendered', go);
+  } else stream.start();
   if (!tenant) {
     // After the first chart's data: the header can wait, the chart should not.
     const after = ctx.preload ? ctx.preload.candles.catch(() => null) : Promise.resolve(null);

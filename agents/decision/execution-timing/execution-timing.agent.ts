@@ -23,7 +23,7 @@ import { BarStore } from '../../../lib/agents/bars';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
 import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { mean, median, percentileRank, quantile, stdev } from '../../../lib/agents/stats';
+import { mean, median, percentileRankSorted, quantileSorted, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
 import type { OpinionQuery } from '../../../types/agents';
 import { Candle, TF_MS } from '../../../types/market';
@@ -163,9 +163,9 @@ export class ExecutionTimingAgent implements Agent {
     if (s && s.spreads.n >= 50) {
       known++;
       const current = median(s.spreads.last(p.spreadRecent));
-      const typical = quantile(s.sorted, 0.5);
-      const wide = quantile(s.sorted, 0.99);
-      const rank = percentileRank(s.sorted, current);
+      const typical = quantileSorted(s.sorted, 0.5);
+      const wide = quantileSorted(s.sorted, 0.99);
+      const rank = percentileRankSorted(s.sorted, current);
       const score = wide > typical ? clamp((current - typical) / (wide - typical), 0, 1) : current > typical ? 1 : 0;
       keep *= 1 - p.weightSpread * score;
       const multiple = typical > 0 ? current / typical : 1;
@@ -202,7 +202,8 @@ export class ExecutionTimingAgent implements Agent {
           total += s.hourSum[h] / s.hourN[h];
         }
       const h = new Date(asOf).getUTCHours();
-      if (hours >= 12 && s.hourN[h] > 0) {
+      // No tick counts at all (bar files without them) say nothing about liquidity: skip the reason, never divide 0 by 0.
+      if (hours >= 12 && s.hourN[h] > 0 && total > 0) {
         known++;
         const liquidity = s.hourSum[h] / s.hourN[h] / (total / hours);
         const score = clamp((p.thinLiquidity - liquidity) / p.thinLiquidity, 0, 1);

@@ -80,6 +80,8 @@ export class PortfolioOptimizationAgent implements Agent {
   private readonly books = new Map<string, PortfolioSnapshot>();
   private readonly tenantParams = new Map<string, PortfolioParams>();
   private defaults: PortfolioParams;
+  /** Aligned returns per (universe, tf, asOf, window): every tenant with the same universe shares them. */
+  private readonly aligned = new Map<string, ReturnType<typeof alignedReturns>>();
 
   /** `graph`: where correlations are kept (embedded by default). */
   constructor(params: Partial<PortfolioParams> = {}, readonly graph = new MemoryGraphStore()) {
@@ -114,7 +116,15 @@ export class PortfolioOptimizationAgent implements Agent {
     if (book && book.equity > 0) for (const pos of book.positions) weights.set(pos.symbol, (weights.get(pos.symbol) ?? 0) + pos.notional / book.equity);
     const universe = [...new Set([q.symbol, ...weights.keys(), ...p.symbols])].filter((s) => this.bars.get(s, q.tf, q.asOf).length > 1);
     if (!universe.includes(q.symbol)) return neutralDraft(head, `${q.symbol} ${q.tf}: no bars yet.`);
-    const { times, returns } = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
+    const lastT = Math.max(...universe.map((s) => this.bars.latest(s, q.tf)?.t ?? 0));
+    const akey = `${universe.join(',')}|${q.tf}|${q.asOf ?? lastT}|${lastT}|${p.window}`;
+    let al = this.aligned.get(akey);
+    if (!al) {
+      al = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
+      if (this.aligned.size >= 512) this.aligned.delete(this.aligned.keys().next().value as string);
+      this.aligned.set(akey, al);
+    }
+    const { times, returns } = al;
     const n = times.length;
     if (n < p.minBars) return neutralDraft(head, `${q.symbol} ${q.tf}: ${n} bars shared by ${universe.join(', ')}; ${p.minBars} needed.`);
     const dataTime = times[n - 1];

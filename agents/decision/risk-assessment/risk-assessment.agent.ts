@@ -25,10 +25,10 @@ import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/o
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { logReturns, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
-import { historicalTailRisk } from '../../../lib/agents/tail-risk';
+import { historicalTailRisk, TailRisk } from '../../../lib/agents/tail-risk';
 import type { OpinionQuery } from '../../../types/agents';
 import type { PortfolioSnapshot } from '../../../types/events';
-import { TF_MS } from '../../../types/market';
+import { Candle, TF_MS } from '../../../types/market';
 
 export interface RiskParams {
   window: number;
@@ -54,6 +54,13 @@ export const RISK_PARAMS: ParamSchema<RiskParams> = {
 
 const DEFAULTS: RiskParams = { window: 500, horizonBars: 20, level: 0.99, positionFraction: 1, maxVarPct: 0.02, maxDrawdownPct: 0.1, eventWindowMin: 30, vetoEventMin: 2 };
 
+interface MarketRisk {
+  sigma: number;
+  close: number;
+  atr: number;
+  tail: TailRisk;
+}
+
 interface TenantBook {
   equity: number;
   peak: number;
@@ -70,6 +77,7 @@ export class RiskAssessmentAgent implements Agent {
   private readonly tenants = new Map<string, TenantBook>();
   private readonly tenantParams = new Map<string, RiskParams>();
   private defaults: RiskParams;
+  private readonly marketCache = new Map<string, MarketRisk>();
 
   constructor(params: Partial<RiskParams> = {}) {
     this.defaults = applyParams(RISK_PARAMS, DEFAULTS, params);
@@ -92,6 +100,21 @@ export class RiskAssessmentAgent implements Agent {
     this.tenants.set(s.tenantId, { equity: s.equity, peak: Math.max(prev?.peak ?? s.equity, s.peakEquity ?? s.equity, s.equity), exposure });
   }
 
+  /** The tenant-independent part (volatility, ATR, VaR per unit of exposure), computed once per bar and parameter set. */
+  private marketRisk(symbol: string, tf: string, bars: readonly Candle[], p: RiskParams): MarketRisk {
+    const last = bars[bars.length - 1];
+    const key = `${symbol}|${tf}|${last.t}|${bars.length}|${p.window}|${p.horizonBars}|${p.level}`;
+    let m = this.marketCache.get(key);
+    if (m) return m;
+    const recent = bars.slice(-p.window - 1);
+    const rets = logReturns(recent.map((b) => b.c));
+    const atrs = new Atr(14).computeTyped(recent.slice(-200)).values;
+    m = { sigma: stdev(rets), close: last.c, atr: atrs[atrs.length - 1], tail: historicalTailRisk(rets, p.horizonBars, p.level) };
+    if (this.marketCache.size >= 256) this.marketCache.delete(this.marketCache.keys().next().value as string);
+    this.marketCache.set(key, m);
+    return m;
+  }
+
   opine(q: OpinionQuery): OpinionDraft {
     const p = this.paramsOf(q.tenantId);
     const bars = this.bars.get(q.symbol, q.tf, q.asOf);
@@ -99,13 +122,7 @@ export class RiskAssessmentAgent implements Agent {
     const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
     if (bars.length < 30) return neutralDraft(head, `${q.symbol} ${q.tf}: ${bars.length} bars, too few to measure risk; not standing in the way.`);
 
-    const recent = bars.slice(-p.window - 1);
-    const rets = logReturns(recent.map((b) => b.c));
-    const sigma = stdev(rets);
-    const close = recent[recent.length - 1].c;
-    const atrs = new Atr(14).computeTyped(recent.slice(-200)).values;
-    const atr = atrs[atrs.length - 1];
-    const tail = historicalTailRisk(rets, p.horizonBars, p.level);
+    const { sigma, close, atr, tail } = this.marketRisk(q.symbol, q.tf, bars, p);
 
     const book = q.tenantId ? this.tenants.get(q.tenantId) : undefined;
     const existing = book && book.equity > 0 ? Math.abs(book.exposure.get(q.symbol) ?? 0) / book.equity : 0;

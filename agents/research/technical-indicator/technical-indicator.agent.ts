@@ -26,7 +26,7 @@ import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { percentileRank } from '../../../lib/agents/stats';
 import { Adx, BBands, Macd, Rsi, Stoch } from '../../../lib/indicators';
 import type { OpinionQuery } from '../../../types/agents';
-import type { Candle, Timeframe } from '../../../types/market';
+import { Candle, TF_MS, Timeframe } from '../../../types/market';
 
 export interface TechnicalParams {
   lookback: number;
@@ -75,9 +75,11 @@ function q(xs: number[], p: number): number {
 
 /** All readings of one timeframe's bars (null when the indicators are not warmed up). */
 export function readTimeframe(bars: readonly Candle[], lookback: number): TfReading | null {
-  const rsi = tail(new Rsi(14).computeTyped(bars.map((b) => b.c)).values, lookback);
-  const macd = tail(new Macd(12, 26, 9).computeTyped(bars.map((b) => b.c)).hist, lookback);
-  const bb = new BBands(20, 2).computeTyped(bars.map((b) => b.c));
+  const closes = new Float64Array(bars.length);
+  for (let i = 0; i < bars.length; i++) closes[i] = bars[i].c;
+  const rsi = tail(new Rsi(14).computeTyped(closes).values, lookback);
+  const macd = tail(new Macd(12, 26, 9).computeTyped(closes).hist, lookback);
+  const bb = new BBands(20, 2).computeTyped(closes);
   const adxOut = new Adx(14).computeTyped(bars);
   const st = tail(new Stoch(14, 3, 3).computeTyped(bars).k, lookback);
   const adx = tail(adxOut.adx, lookback);
@@ -128,6 +130,8 @@ export class TechnicalIndicatorAgent implements Agent {
   readonly events = ['candle.closed'] as const;
   private readonly bars = new BarStore(3000);
   private params: TechnicalParams;
+  /** Higher-timeframe readings change only when one of their bars completes: kept per completed bar. */
+  private readonly higher = new Map<string, TfReading | null>();
 
   constructor(params: Partial<TechnicalParams> = {}) {
     this.params = applyParams(TECHNICAL_PARAMS, { lookback: 250, minBars: 120, higherTimeframes: 2 }, params);
@@ -145,10 +149,22 @@ export class TechnicalIndicatorAgent implements Agent {
     if (base.length < p.minBars) return neutralDraft(head, `${qr.symbol} ${qr.tf}: ${base.length} bars so far, ${p.minBars} needed to rank the indicators against their own history.`);
     const window = p.lookback + 60;
     const readings: TfReading[] = [];
+    const baseEnd = closeTime(base[base.length - 1]);
     for (const tf of [qr.tf, ...higherTimeframes(qr.tf, p.higherTimeframes)]) {
-      const b = tf === qr.tf ? base : barsFor(this.bars, qr.symbol, tf, base, qr.asOf, p.minBars);
-      if (b.length < p.minBars) continue;
-      const r = readTimeframe(b.slice(-window), p.lookback);
+      if (tf === qr.tf) {
+        const r = readTimeframe(base.slice(-window), p.lookback);
+        if (r) readings.push(r);
+        continue;
+      }
+      const own = this.bars.latest(qr.symbol, tf);
+      const key = `${qr.symbol}|${tf}|${Math.floor(baseEnd / TF_MS[tf])}|${own?.t ?? ''}|${p.lookback}|${p.minBars}`;
+      let r = this.higher.get(key);
+      if (r === undefined) {
+        const b = barsFor(this.bars, qr.symbol, tf, base, qr.asOf, p.minBars);
+        r = b.length >= p.minBars ? readTimeframe(b.slice(-window), p.lookback) : null;
+        if (this.higher.size >= 256) this.higher.delete(this.higher.keys().next().value as string);
+        this.higher.set(key, r);
+      }
       if (r) readings.push(r);
     }
     if (readings.length === 0) return neutralDraft(head, `${qr.symbol} ${qr.tf}: indicators still warming up.`);
@@ -183,6 +199,7 @@ export class TechnicalIndicatorAgent implements Agent {
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {
     this.params = applyParams(TECHNICAL_PARAMS, this.params, patch);
+    this.higher.clear();
     return { ...this.params };
   }
 

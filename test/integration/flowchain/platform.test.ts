@@ -67,6 +67,7 @@ describe('FlowChain on the real services', () => {
     expect(s.executions.sampled).toBe(39);
     const steps = Object.fromEntries(s.steps.map((x) => [x.step, x]));
     for (const id of ['candle', 'opine', 'fusion', 'risk']) expect(steps[id].count).toBe(s.executions.sampled);
+    // Traded decisions reach the fill in the same trace (order.filled is emitted from within trading.submit's call).
     expect(steps.fusion.ops.map((o) => o.op).sort()).toEqual(['fusion', 'persist']);
     expect(steps.opine.ops.length).toBeGreaterThanOrEqual(5); // the enabled agents, each its own operation
     expect(steps.opine.ops.every((o) => /^agent\..+\.opine$/.test(o.op))).toBe(true);

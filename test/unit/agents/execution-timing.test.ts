@@ -82,3 +82,19 @@ describe('execution-timing agent on the EURUSD ticks of 2014-05-08 (ECB day)', (
     expect(new ExecutionTimingAgent().opine({ symbol: 'EURUSD', tf: 'M1', asOf: 1 }).rationale).toMatch(/no ticks, bars or calendar/);
   });
 });
+
+describe('execution-timing without tick counts', () => {
+  it('gives a finite opinion when every candle has n = 0 (no liquidity reason)', () => {
+    const a = new ExecutionTimingAgent();
+    const t0 = Date.UTC(2014, 4, 5);
+    let c = 1.39;
+    for (let i = 0; i < 24 * 60 * 3; i++) {
+      c += Math.sin(i / 17) * 1e-5;
+      a.update({ type: 'candle.closed', candle: { symbol: 'EURUSD', tf: 'M1', t: t0 + i * 60_000, o: c, h: c + 1e-4, l: c - 1e-4, c, v: 0, n: 0 } });
+    }
+    const o = a.opine({ symbol: 'EURUSD', tf: 'M1' });
+    expect(Number.isFinite(o.confidence)).toBe(true);
+    expect(Object.values(o.features ?? {}).every((v) => Number.isFinite(v as number))).toBe(true);
+    expect(o.features?.liquidity).toBeUndefined();
+  });
+});

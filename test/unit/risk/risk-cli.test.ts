@@ -76,6 +76,9 @@ describe('plan2 risk', () => {
   it('bad files exit 2 with the reason', async () => {
     const cases: [string, RegExp][] = [
       ['', /empty/],
+      ['time,close\n2024-01-01,1\n2024-01-03,2\n2024-01-02,3\n', /line 4: timestamp 2024-01-02 00:00:00 is earlier/],
+      ['time,close\n2024-01-01,1\n2024-01-02,x\n2024-01-03,3\n', /line 3, column "close": "x" is not a number/],
+      ['time,open\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n', /missing column "close"/],
       ['a,b\n1,2\n', /no column "close".*columns: a, b/],
       ['close\n1\n2\nabc\n', /line 4: column "close" is "abc"/],
       ['close\n1\n\n2\n', /at least 3 prices/],

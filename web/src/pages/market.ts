@@ -45,9 +45,40 @@ interface ChartParts {
   macd: { hist: ISeriesApi<'Histogram'>; macd: ISeriesApi<'Line'>; signal: ISeriesApi<'Line'> } | null;
   /** Indicator series created (they follow the first drawing of the candles). */
   indicators: boolean;
+  /** Price digits the series format with. */
+  digits: number;
 }
 
 const sec = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => (n < 10 ? '0' : '') + n;
+
+/**
+ * Axis labels in UTC (the platform's clock) by arithmetic: the library's default
+ * goes through Intl, whose first use in a page costs more than drawing the chart.
+ */
+function tickMark(time: Time, type: number): string {
+  const d = new Date((time as number) * 1000);
+  switch (type) {
+    case 0:
+      return String(d.getUTCFullYear());
+    case 1:
+      return MONTHS[d.getUTCMonth()];
+    case 2:
+      return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+    case 4:
+      return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    default:
+      return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  }
+}
+
+/** Crosshair time: `2014-05-08 13:45` UTC. */
+function crosshairTime(time: Time): string {
+  const d = new Date((time as number) * 1000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
 
 function lineData(bars: Bar[], values: Float64Array) {
   const out: { time: UTCTimestamp; value?: number }[] = new Array(bars.length);
@@ -100,7 +131,8 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
       height: chartEl.clientHeight,
       layout: { background: { color: '#0d1117' }, textColor: '#c9d1d9', fontFamily: 'system-ui, sans-serif', panes: { separatorColor: '#30363d' } },
       grid: { vertLines: { color: '#161b22' }, horzLines: { color: '#161b22' } },
-      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#30363d', rightOffset: 4 },
+      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#30363d', rightOffset: 4, tickMarkFormatter: tickMark },
+      localization: { timeFormatter: crosshairTime },
       rightPriceScale: { borderColor: '#30363d' },
       crosshair: { mode: 0 },
     });
@@ -113,7 +145,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
       wickDownColor: DOWN,
       priceFormat: { type: 'price', precision: digits, minMove },
     });
-    parts = { chart, candles, markers: createSeriesMarkers(candles, []), bb: null, ema: null, rsi: null, macd: null, indicators: false };
+    parts = { chart, candles, markers: createSeriesMarkers(candles, []), bb: null, ema: null, rsi: null, macd: null, indicators: false, digits };
     requestAnimationFrame(() => requestAnimationFrame(() => parts?.chart === chart && chart.applyOptions({ autoSize: true })));
   };
 
@@ -216,6 +248,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
         if (bars.length > 0 && !document.documentElement.dataset.chartRendered) {
           const m = performance.mark('plan2:chart-rendered');
           document.documentElement.dataset.chartRendered = String(m.startTime);
+          window.dispatchEvent(new CustomEvent('plan2:chart-rendered'));
         }
         then();
       }, 0),
@@ -330,7 +363,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     }
     if (seq !== loadSeq || disposed) return;
     bars = items.map((c) => ({ t: c.t, o: c.o, h: c.h, l: c.l, c: c.c }));
-    if (!parts || changedSymbol) build();
+    if (!parts || parts.digits !== digits) build();
     parts!.candles.setData(bars.map(toCandle));
     setIndicators();
     parts!.chart.timeScale().setVisibleLogicalRange({ from: Math.max(0, bars.length - 150), to: bars.length + 4 });
@@ -342,6 +375,11 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     fills = [];
     setMarkers();
     void loadMarkers(seq, symbol);
+  };
+
+  const dropChart = () => {
+    parts?.chart.remove();
+    parts = null;
   };
 
   const toggle = (k: IndicatorName) => {
@@ -359,12 +397,14 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     try {
       list = (await (ctx.preload?.symbols ?? api.get<Page<SymbolItem>>('/symbols'))).items;
     } catch (e) {
+      dropChart();
       mount(chartEl, empty(`Market data unavailable: ${(e as ApiError).message}`));
       return;
     }
     if (disposed) return;
     symbols = list;
     if (symbols.length === 0) {
+      dropChart();
       mount(chartEl, empty('No market data yet: start the replay feed or connect an MT5 terminal, then reload.'));
       chartEl.dataset.state = 'empty';
       return;
@@ -373,7 +413,7 @@ export function marketPage(root: HTMLElement, ctx: AppContext): PageView {
     const pre = await ctx.preload?.candles.catch(() => null);
     ctx.preload = null;
     const symbol = symbols.some((s) => s.symbol === prefs.symbol) ? prefs.symbol! : symbols[0].symbol;
-    prefs.symbol = null; // switchTo builds the chart for the first symbol
+    prefs.symbol = null; // the first switchTo is a change of symbol
     await switchTo(symbol, prefs.tf, pre && pre.symbol === symbol && pre.tf === prefs.tf ? pre.items : undefined);
   })();
 

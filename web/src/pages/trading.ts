@@ -17,7 +17,6 @@ interface PositionRow {
   tp: number | null;
   status?: string;
   realizedPnl?: number;
-  unrealizedPnl?: number;
   openedAt: number;
 }
 
@@ -141,7 +140,7 @@ export function tradingPage(root: HTMLElement, ctx: AppContext): PageView {
             ['open price', (p) => fmtPrice(p.priceOpen)],
             ['SL', (p) => fmtPrice(p.sl)],
             ['TP', (p) => fmtPrice(p.tp)],
-            ['P&L', (p) => fmtNum(p.unrealizedPnl ?? p.realizedPnl, 2)],
+            ['realised P&L', (p) => fmtNum(p.realizedPnl, 2)],
             ['opened (UTC)', (p) => fmtTime(p.openedAt)],
           ]);
     },

@@ -1,0 +1,341 @@
+/**
+ * Decision benchmark: closed candle → every available agent → three fusions →
+ * decision persisted (PostgreSQL) → `decision.made`, over the bundled EURUSD
+ * day (M1 bars built from its ticks).
+ *
+ * - in-process: consensus and the eight agents in one broker;
+ * - over NATS: consensus here, the agents in a second process (`plan2 start`
+ *   with SERVICES=agents/research,agents/decision) on the real NATS server; the
+ *   sixteen-agent decision is bench/decision-sixteen.bench.ts;
+ * - fan-out: one candle decided for 200 tenants (market opinions shared);
+ * - pure compute: the eight agent classes and the fusions without broker or
+ *   database (the floor of the decision path);
+ * - fusion only (the three methods on eight opinions) and neural-ensemble
+ *   inference (typed-array forward pass, 8 agents × 5 inputs → 16 → 3), with
+ *   a tfjs `predict` of the same model for comparison.
+ *
+ * Latency per candle = from `emit('candle.closed')` to the tenant's
+ * `decision.made` (emitted after the INSERT commits). The first `warmup` bars
+ * fill the agents' history and are not timed. On a shared machine the wall
+ * clock includes waiting for a CPU; the load average and this process's CPU
+ * time per decision are recorded next to it.
+ *
+ * Needs PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
+ * and NATS (BENCH_NATS_URL, default nats://127.0.0.1:4222) for those parts;
+ * a part whose server is unreachable is reported as skipped.
+ *
+ * `npm run build && npm run bench -- decision [bars=900] [warmup=300]`
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Client } from 'pg';
+import { loadConfig, setConfig } from '../config';
+import { DATA_BUNDLE_DIR, ROOT } from '../paths';
+import { startPlatform, Platform } from '../runner';
+import { fuseAll, SignalCorrelation } from '../lib/consensus';
+import { compileForward, createRunner, EnsembleModel, encodeInputs } from '../lib/consensus/neural';
+import { loadTf } from '../lib/consensus/train';
+import type { Decision, Opinion } from '../types/agents';
+import type { Candle, Tick } from '../types/market';
+import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
+import { Bench, nowNs, summarize } from './util';
+import type { Agent } from '../lib/agents/agent';
+import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
+import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
+import { TechnicalIndicatorAgent } from '../agents/research/technical-indicator/technical-indicator.agent';
+import { FundamentalAnalysisAgent } from '../agents/research/fundamental-analysis/fundamental-analysis.agent';
+import { StrategyFormulationAgent } from '../agents/decision/strategy-formulation/strategy-formulation.agent';
+import { RiskAssessmentAgent } from '../agents/decision/risk-assessment/risk-assessment.agent';
+import { PortfolioOptimizationAgent } from '../agents/decision/portfolio-optimization/portfolio-optimization.agent';
+import { ExecutionTimingAgent } from '../agents/decision/execution-timing/execution-timing.agent';
+
+const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+function bundledDay(): { ticks: Tick[]; bars: Candle[] } {
+  const file = path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
+  const day = Date.UTC(2014, 4, 8);
+  const ticks: Tick[] = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter(Boolean)
+    .map((l) => {
+      const [ms, bid, ask] = l.split(',');
+      return { symbol: 'EURUSD', time_msc: day + Math.round(+ms), bid: +bid, ask: +ask };
+    });
+  const bars: Candle[] = [];
+  for (const k of ticks) {
+    const t = Math.floor(k.time_msc / 60_000) * 60_000;
+    const last = bars[bars.length - 1];
+    if (last && last.t === t) {
+      last.h = Math.max(last.h, k.bid);
+      last.l = Math.min(last.l, k.bid);
+      last.c = k.bid;
+      last.n++;
+      last.v++;
+    } else bars.push({ symbol: 'EURUSD', tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
+  }
+  return { ticks, bars };
+}
+
+/** A scratch database on the real PostgreSQL, or null when none answers (the bench then skips persistence runs). */
+async function freshDatabase(): Promise<ScratchDatabase | null> {
+  return createScratchDatabase(PG, 'bench_decision').catch(() => null);
+}
+
+/** True when a TCP connection to the URL's host and port opens within 2 s. */
+function reachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: u.hostname, port: Number(u.port) || 4222 });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(2000, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+async function addTenants(url: string, ids: string[]): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  await c.query("INSERT INTO tenants (id, name, tier) SELECT x, x, 'pro' FROM unnest($1::text[]) AS x ON CONFLICT DO NOTHING", [ids]);
+  await c.end();
+}
+
+/** Feed ticks and candles [from, to); time candle → the `tenants` decisions from index `warmup` on. */
+async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, tenant: string, from: number, to: number, warmup: number, tenants = 1): Promise<{ ms: number[]; opinions: number[]; abstained: number; agentMs: number[]; gatherFuseMs: number[]; cpuMsPerCandle: number }> {
+  let waiting: { t: number; resolve: () => void; left: number } | null = null;
+  const agentMs: number[] = [];
+  const gatherFuseMs: number[] = [];
+  let abstained = 0;
+  const opinions: number[] = [];
+  p.broker.createService({
+    name: `bench-probe-${tenant}`,
+    events: {
+      'decision.made'(ctx: { params: Decision }) {
+        const d = ctx.params;
+        if (!waiting || d.asOf !== waiting.t) return;
+        if (d.tenantId === tenant) {
+          opinions.push(d.opinions.length);
+          abstained += d.abstained.length;
+          for (const o of d.opinions) agentMs.push(o.latencyMs);
+          gatherFuseMs.push(d.latencyMs);
+        }
+        if (--waiting.left === 0) waiting.resolve();
+      },
+    },
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const ms: number[] = [];
+  let cpu = 0;
+  let k = day.ticks.findIndex((t) => t.time_msc >= day.bars[from].t);
+  for (let i = from; i < Math.min(to, day.bars.length); i++) {
+    const c = day.bars[i];
+    const end = c.t + 60_000;
+    const batch: Tick[] = [];
+    while (k < day.ticks.length && day.ticks[k].time_msc < end) batch.push(day.ticks[k++]);
+    await p.broker.emit('ticks.received', { symbol: 'EURUSD', ticks: batch });
+    const done = new Promise<void>((resolve) => (waiting = { t: end, resolve, left: tenants }));
+    const c0 = process.cpuUsage();
+    const t0 = nowNs();
+    await p.broker.emit('candle.closed', c);
+    await done;
+    if (i >= warmup) {
+      ms.push(Number(nowNs() - t0) / 1e6);
+      const d = process.cpuUsage(c0);
+      cpu += (d.user + d.system) / 1000;
+    }
+  }
+  return { ms, opinions, abstained, agentMs, gatherFuseMs: gatherFuseMs.slice(-ms.length), cpuMsPerCandle: cpu / Math.max(1, ms.length) };
+}
+
+function round(x: Record<string, number>): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const [k, v] of Object.entries(x)) o[k] = Math.round(v * 1000) / 1000;
+  return o;
+}
+
+/** A model of the shape consensus would train: 8 agents × 5 inputs → 16 ReLU → 3 softmax, seeded weights. */
+function benchModel(agents: string[]): EnsembleModel {
+  let s = 12345;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const nIn = agents.length * 5;
+  return createRunner({
+    version: 1,
+    agents,
+    layers: [
+      { in: nIn, out: 16, activation: 'relu', w: Float64Array.from({ length: nIn * 16 }, () => rnd() * 0.3), b: new Float64Array(16) },
+      { in: 16, out: 3, activation: 'softmax', w: Float64Array.from({ length: 48 }, () => rnd() * 0.3), b: new Float64Array(3) },
+    ],
+  }).model;
+}
+
+async function inference(sample: Opinion[]): Promise<Record<string, unknown>> {
+  const agents = [...new Set(sample.map((o) => o.agent))].sort();
+  const model = benchModel(agents);
+  const runner = createRunner(model);
+  const N = 200_000;
+  for (let i = 0; i < 20_000; i++) runner.predict(sample);
+  const times: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = nowNs();
+    runner.predict(sample);
+    times.push(Number(nowNs() - t0) / 1e6);
+  }
+  const typed = round(summarize(times));
+  // The same model through tfjs predict (wasm), for comparison.
+  const tf = await loadTf();
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ units: 16, inputShape: [model.layers[0].in], activation: 'relu' }));
+  m.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  m.layers[0].setWeights([tf.tensor2d(Float32Array.from(model.layers[0].w), [model.layers[0].in, 16]), tf.tensor1d(Float32Array.from(model.layers[0].b))]);
+  m.layers[1].setWeights([tf.tensor2d(Float32Array.from(model.layers[1].w), [16, 3]), tf.tensor1d(Float32Array.from(model.layers[1].b))]);
+  const x = encodeInputs(model.agents, sample);
+  const tfTimes: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const t0 = nowNs();
+    const out = tf.tidy(() => m.predict(tf.tensor2d(Float32Array.from(x), [1, x.length])) as import('@tensorflow/tfjs').Tensor);
+    out.dataSync();
+    out.dispose();
+    if (i >= 500) tfTimes.push(Number(nowNs() - t0) / 1e6);
+  }
+  const ours = compileForward(model)(x);
+  const theirs = (m.predict(tf.tensor2d(Float32Array.from(x), [1, x.length])) as import('@tensorflow/tfjs').Tensor).dataSync();
+  m.dispose();
+  return { model: '8×5 → 16 relu → 3 softmax', typedArrayForwardMs: typed, tfjsPredictMs: round(summarize(tfTimes)), tfjsBackend: tf.getBackend(), maxAbsDiffVsTfjs: Math.max(Math.abs(ours.buy - theirs[0]), Math.abs(ours.hold - theirs[1]), Math.abs(ours.sell - theirs[2])) };
+}
+
+function fusionOnly(sample: Opinion[]): Record<string, number> {
+  const corr = new SignalCorrelation();
+  const runner = createRunner(benchModel([...new Set(sample.map((o) => o.agent))].sort()));
+  const times: number[] = [];
+  for (let i = 0; i < 50_000; i++) {
+    const t0 = nowNs();
+    fuseAll(sample, { method: 'bayesian', runner, correlation: (a, b) => corr.correlation(a, b), quorum: 1 });
+    if (i >= 5000) times.push(Number(nowNs() - t0) / 1e6);
+  }
+  return round(summarize(times));
+}
+
+/** The pure pipeline without broker or database: eight agents fed and asked, three fusions. */
+function pureCompute(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmup: number): Record<string, unknown> {
+  const agents: Agent[] = [new MarketAnalysisAgent(), new NewsSentimentAgent(), new TechnicalIndicatorAgent(), new FundamentalAnalysisAgent(), new StrategyFormulationAgent(), new RiskAssessmentAgent(), new PortfolioOptimizationAgent(), new ExecutionTimingAgent()];
+  const corr = new SignalCorrelation();
+  const ms: number[] = [];
+  let k = 0;
+  for (let i = 0; i < Math.min(bars, day.bars.length); i++) {
+    const c = day.bars[i];
+    const end = c.t + 60_000;
+    const batch: Tick[] = [];
+    while (k < day.ticks.length && day.ticks[k].time_msc < end) batch.push(day.ticks[k++]);
+    for (const a of agents) if (a.events.includes('ticks.received')) a.update({ type: 'ticks.received', ticks: batch });
+    const t0 = nowNs();
+    const ops: Opinion[] = [];
+    for (const a of agents) {
+      if (a.events.includes('candle.closed')) a.update({ type: 'candle.closed', candle: c });
+      ops.push({ ...a.opine({ symbol: 'EURUSD', tf: 'M1', asOf: end, ...(a.scope === 'tenant' ? { tenantId: 'bench' } : {}) }), latencyMs: 0 });
+    }
+    fuseAll(ops, { method: 'bayesian', correlation: (x, y) => corr.correlation(x, y) });
+    if (i >= warmup) ms.push(Number(nowNs() - t0) / 1e6);
+  }
+  return { agentsAndFusionsMs: round(summarize(ms)) };
+}
+
+const bench: Bench = async (args) => {
+  const bars = Number(args[0] ?? 900);
+  const warmup = Number(args[1] ?? 300);
+  const day = bundledDay();
+  const result: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), data: 'bundled EURUSD 2014-05-08, M1 bars from OANDA ticks', bars: Math.min(bars, day.bars.length), warmupBars: warmup, goals: { inProcessP99Ms: 2, natsP99Ms: 5, inferenceP99Ms: 0.2 } };
+  let sample: Opinion[] = [];
+  result.pureCompute = pureCompute(day, bars, warmup);
+
+  const db = await freshDatabase();
+  if (!db) result.inProcess = { skipped: `PostgreSQL unreachable at ${PG}` };
+  else {
+    try {
+      // In one process.
+      const cfg = setConfig(loadConfig({ DATABASE_URL: db.url, SERVICES: 'consensus,agents/research,agents/decision', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
+      const p = await startPlatform(cfg, { logger: false });
+      try {
+        await addTenants(db.url, ['bench', ...Array.from({ length: 200 }, (_, i) => `fan${i}`)]);
+        await p.broker.call('consensus.watchlistSeed', { tenantId: 'bench', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+        const r = await drive(p, day, 'bench', 0, bars, warmup);
+        const last = await p.broker.call<{ items: { id: string }[] }, object>('consensus.list', { limit: 1 }, { meta: { tenantId: 'bench' } });
+        const d = await p.broker.call<Decision, object>('consensus.get', { id: last.items[0].id }, { meta: { tenantId: 'bench' } });
+        sample = d.opinions;
+        result.inProcess = {
+          candleToPersistedDecisionMs: round(summarize(r.ms)),
+          askAndFuseMs: round(summarize(r.gatherFuseMs)),
+          processCpuMsPerDecision: Math.round(r.cpuMsPerCandle * 1000) / 1000,
+          opinionsPerDecision: { min: Math.min(...r.opinions), max: Math.max(...r.opinions) },
+          abstentions: r.abstained,
+          agentOpineMs: round(summarize(r.agentMs)),
+          deadlineMs: 10,
+        };
+        // Fan-out: the next bars for 200 tenants at once.
+        for (let i = 0; i < 200; i++) await p.broker.call('consensus.watchlistSeed', { tenantId: `fan${i}`, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+        await new Promise((res) => setTimeout(res, 300));
+        const fan = await drive(p, day, 'fan0', bars, bars + 60, bars, 201);
+        result.fanOut200Tenants = { candleToAllPersistedMs: round(summarize(fan.ms)), processCpuMsPerCandle: Math.round(fan.cpuMsPerCandle * 1000) / 1000, candles: fan.ms.length, decisionsPerCandle: 201 };
+      } finally {
+        await p.stop();
+      }
+    } finally {
+      await db.drop();
+    }
+  }
+
+  // Over NATS: agents in a second process.
+  const bin = path.join(ROOT, 'dist', 'cli', 'plan2.js');
+  const db2 = await freshDatabase();
+  if (!db2) result.overNats = { skipped: `PostgreSQL unreachable at ${PG}` };
+  else if (!fs.existsSync(bin)) result.overNats = { skipped: 'dist/cli/plan2.js missing: npm run build first' };
+  else if (!(await reachable(NATS))) {
+    result.overNats = { skipped: `NATS unreachable at ${NATS}` };
+    await db2.drop();
+  }
+  else {
+    const ns = `plan2bench-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-bench-'));
+    const child = spawn(process.execPath, [bin, 'start'], { env: { PATH: process.env.PATH ?? '', TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-agents`, SERVICES: 'agents/research,agents/decision', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, stdio: 'ignore' });
+    try {
+      const cfg = setConfig(loadConfig({ DATABASE_URL: db2.url, TRANSPORTER: NATS, NAMESPACE: ns, NODE_ID: `${ns}-consensus`, SERVICES: 'consensus', LOG_LEVEL: 'warn', CONSENSUS_DEADLINE_MS: '10' }));
+      const p = await startPlatform(cfg, { logger: false });
+      try {
+        const t0 = Date.now();
+        while (p.broker.registry.getServiceList({ onlyAvailable: true }).filter((s) => s.name.startsWith('agent.')).length < 8) {
+          if (Date.now() - t0 > 30_000) throw new Error('the agents node did not show up over NATS');
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        await addTenants(db2.url, ['bench']);
+        await p.broker.call('consensus.watchlistSeed', { tenantId: 'bench', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+        const r = await drive(p, day, 'bench', 0, bars, warmup);
+        result.overNats = { candleToPersistedDecisionMs: round(summarize(r.ms)), askAndFuseMs: round(summarize(r.gatherFuseMs)), consensusProcessCpuMsPerDecision: Math.round(r.cpuMsPerCandle * 1000) / 1000, opinionsPerDecision: { min: Math.min(...r.opinions), max: Math.max(...r.opinions) }, abstentions: r.abstained, deadlineMs: 10, transport: NATS };
+      } finally {
+        await p.stop();
+      }
+    } catch (e) {
+      result.overNats = { skipped: (e as Error).message };
+    } finally {
+      child.kill('SIGTERM');
+      await db2.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  result.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  if (sample.length > 0) {
+    result.fusionOnlyMs = fusionOnly(sample);
+    result.neuralInference = await inference(sample);
+  }
+  return result;
+};
+
+export default bench;
