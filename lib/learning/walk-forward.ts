@@ -10,8 +10,11 @@
  *
  * Promotion: the candidate of the last fold (trained on everything but the
  * newest block) becomes the new version only when its mean out-of-sample log
- * loss beats the incumbent's by more than `margin` AND it also wins on the
- * newest block. Otherwise it is kept as a rejected version, with the numbers.
+ * loss beats the incumbent's by more than `margin`, it also wins on the newest
+ * block, AND it beats the no-skill forecast (each test block predicted by the
+ * outcome frequencies of its training blocks): a model that knows less than
+ * "how often each outcome happens" must not decide, even if the incumbent is
+ * worse still. Otherwise it is kept as a rejected version, with the numbers.
  */
 import { argmaxAction } from '../agents/opinion';
 import { createRunner, EnsembleModel, EnsembleRunner } from '../consensus/neural';
@@ -52,6 +55,8 @@ export interface FoldReport {
   testTo: number;
   candidate: EvalMetrics;
   incumbent: EvalMetrics;
+  /** The training blocks' outcome frequencies as the forecast. */
+  noSkill: EvalMetrics;
 }
 
 export interface WalkForwardReport {
@@ -61,6 +66,7 @@ export interface WalkForwardReport {
   /** Means over the folds' test blocks. */
   candidate: EvalMetrics;
   incumbent: EvalMetrics;
+  noSkill: EvalMetrics;
   incumbentName: string;
   promote: boolean;
   reason: string;
@@ -111,25 +117,44 @@ export async function walkForward(samples: readonly TrainingSample[], o: WalkFor
       ...(o.onProgress ? { onEpoch: (epoch: number, loss: number) => o.onProgress!({ fold: f, folds: o.folds, epoch, epochs: o.epochs, loss }) } : {}),
     });
     const runner = createRunner(model);
-    folds.push({ fold: f, trainFrom: 0, trainTo: edge(f), testFrom: edge(f), testTo: edge(f + 1), candidate: evaluate((ops) => runner.predict(ops), test), incumbent: evaluate(incumbentPredict, test) });
+    const freq = { buy: 1, hold: 1, sell: 1 }; // Laplace: one of each
+    for (const s of train) freq[s.outcome]++;
+    const tot = freq.buy + freq.hold + freq.sell;
+    const prior: Probabilities = { buy: freq.buy / tot, hold: 1 - freq.buy / tot - freq.sell / tot, sell: freq.sell / tot };
+    folds.push({
+      fold: f,
+      trainFrom: 0,
+      trainTo: edge(f),
+      testFrom: edge(f),
+      testTo: edge(f + 1),
+      candidate: evaluate((ops) => runner.predict(ops), test),
+      incumbent: evaluate(incumbentPredict, test),
+      noSkill: evaluate(() => prior, test),
+    });
     last = model;
   }
   const c = mean(folds.map((x) => x.candidate));
   const i = mean(folds.map((x) => x.incumbent));
+  const ns = mean(folds.map((x) => x.noSkill));
   const newest = folds[folds.length - 1];
   const gain = i.logLoss - c.logLoss;
   const incumbentName = o.incumbent ? `model v${o.incumbent.model.version}` : 'Bayesian fusion (no model yet)';
-  const promote = gain > o.margin && newest.candidate.logLoss < newest.incumbent.logLoss;
+  const beatsIncumbent = gain > o.margin;
+  const winsNewest = newest.candidate.logLoss < newest.incumbent.logLoss;
+  const hasSkill = c.logLoss < ns.logLoss;
+  const promote = beatsIncumbent && winsNewest && hasSkill;
   const reason = promote
-    ? `out of sample the candidate's log loss ${c.logLoss.toFixed(4)} beats ${incumbentName}'s ${i.logLoss.toFixed(4)} by ${gain.toFixed(4)} (margin ${o.margin}), and wins on the newest block`
-    : gain <= o.margin
+    ? `out of sample the candidate's log loss ${c.logLoss.toFixed(4)} beats ${incumbentName}'s ${i.logLoss.toFixed(4)} by ${gain.toFixed(4)} (margin ${o.margin}) and the no-skill forecast's ${ns.logLoss.toFixed(4)}, and wins on the newest block`
+    : !beatsIncumbent
       ? `out of sample the candidate's log loss ${c.logLoss.toFixed(4)} does not beat ${incumbentName}'s ${i.logLoss.toFixed(4)} by the margin ${o.margin}`
-      : `the candidate loses on the newest block (${newest.candidate.logLoss.toFixed(4)} vs ${newest.incumbent.logLoss.toFixed(4)})`;
+      : !winsNewest
+        ? `the candidate loses on the newest block (${newest.candidate.logLoss.toFixed(4)} vs ${newest.incumbent.logLoss.toFixed(4)})`
+        : `the candidate's out-of-sample log loss ${c.logLoss.toFixed(4)} is no better than forecasting the outcome frequencies (${ns.logLoss.toFixed(4)}): it has no skill to show`;
   const candidate: EnsembleModel = {
     ...last!,
-    metrics: { ...(last!.metrics ?? {}), oosLogLoss: c.logLoss, oosAccuracy: c.accuracy, oosBrier: c.brier, incumbentLogLoss: i.logLoss, samples: samples.length, promoted: promote ? 1 : 0 },
+    metrics: { ...(last!.metrics ?? {}), oosLogLoss: c.logLoss, oosAccuracy: c.accuracy, oosBrier: c.brier, incumbentLogLoss: i.logLoss, noSkillLogLoss: ns.logLoss, samples: samples.length, promoted: promote ? 1 : 0 },
   };
-  return { candidate, report: { samples: samples.length, agents: o.agents, folds, candidate: c, incumbent: i, incumbentName, promote, reason, trainingMs: Date.now() - t0 } };
+  return { candidate, report: { samples: samples.length, agents: o.agents, folds, candidate: c, incumbent: i, noSkill: ns, incumbentName, promote, reason, trainingMs: Date.now() - t0 } };
 }
 
 /** Opinions of a sample as full Opinion objects (what the Bayesian baseline takes). */

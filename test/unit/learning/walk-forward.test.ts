@@ -33,7 +33,8 @@ describe('walk-forward training and promotion', () => {
     expect(report.incumbentName).toBe('Bayesian fusion (no model yet)');
     expect(report.folds.map((f) => [f.trainTo, f.testFrom, f.testTo])).toEqual([[300, 300, 600], [600, 600, 900]]);
     expect(report.candidate.logLoss).toBeLessThan(report.incumbent.logLoss - 0.02);
-    expect(report.reason).toMatch(/^out of sample the candidate's log loss [\d.]+ beats Bayesian fusion \(no model yet\)'s [\d.]+ by [\d.]+ \(margin 0.02\), and wins on the newest block$/);
+    expect(report.reason).toMatch(/^out of sample the candidate's log loss [\d.]+ beats Bayesian fusion \(no model yet\)'s [\d.]+ by [\d.]+ \(margin 0.02\) and the no-skill forecast's [\d.]+, and wins on the newest block$/);
+    expect(report.candidate.logLoss).toBeLessThan(report.noSkill.logLoss);
     expect(progress).toHaveLength(40);
     expect(progress[39]).toBe('2/2:20/20');
     // on fresh data it generated neither to train nor to judge: still better
@@ -56,5 +57,15 @@ describe('walk-forward training and promotion', () => {
     const same = await walkForward(data, { agents: AGENTS, version: 6, folds: 2, epochs: 20, margin: 0.02, incumbent, baseline });
     expect(same.report.promote).toBe(false);
     expect(Math.abs(same.report.candidate.logLoss - same.report.incumbent.logLoss)).toBeLessThan(0.1);
+  }, 120_000);
+
+  it('does not promote a model without skill, however bad the incumbent', async () => {
+    // outcomes unrelated to the opinions: nothing to learn; the confident Bayesian fusion is worse still
+    const r = seeded(5);
+    const noise = samples(900, 3).map((s) => ({ ...s, outcome: ACTIONS[Math.floor(r() * 3)] }));
+    const wf = await walkForward(noise, { agents: AGENTS, version: 7, folds: 2, epochs: 20, margin: 0.02, incumbent: null, baseline });
+    expect(wf.report.incumbent.logLoss).toBeGreaterThan(wf.report.candidate.logLoss);
+    expect(wf.report.promote).toBe(false);
+    expect(wf.report.reason).toMatch(/no better than forecasting the outcome frequencies/);
   }, 120_000);
 });
