@@ -149,7 +149,7 @@ export class SystemHealthAgent implements Agent {
       let ts = this.barTimes.get(k);
       if (!ts) this.barTimes.set(k, (ts = []));
       if (ts.length === 0 || c.t > ts[ts.length - 1]) ts.push(c.t);
-      else if (!ts.includes(c.t)) {
+      else if (c.t !== ts[ts.length - 1] && !ts.includes(c.t)) {
         ts.push(c.t);
         ts.sort((a, b) => a - b);
       }
