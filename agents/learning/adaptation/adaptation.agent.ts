@@ -133,10 +133,12 @@ export class AdaptationAgent implements Agent {
     if (e.type !== 'candle.closed') return;
     const c = e.candle;
     const latest = this.bars.latest(c.symbol, c.tf);
+    // the same bar again (the event and the candle passed with a query): nothing changes
+    if (latest && latest.t === c.t && latest.c === c.c) return;
     const isNew = this.bars.add(c);
     const s = this.seriesOf(c.symbol, c.tf);
     if (!isNew) {
-      s.stale = true; // a bar replaced: its features may have changed
+      s.stale = true; // a bar replaced with another close: its features changed
       return;
     }
     if (latest && c.t < latest.t) {

@@ -134,8 +134,8 @@ export class SystemHealthAgent implements Agent {
   private readonly samples: HealthSample[] = [];
   /** Bar open times per series (the last few hundred), to find gaps. */
   private readonly barTimes = new Map<string, number[]>();
-  /** Action spans: [start ms, server error 0/1], in arrival order, pruned to the window. */
-  private calls: [number, number][] = [];
+  /** Action spans per second of their start: second → [calls, server errors]; seconds older than the window are dropped. */
+  private readonly calls = new Map<number, [number, number]>();
   private latestSpan = 0;
 
   constructor(params: Partial<HealthParams> = {}) {
@@ -149,7 +149,7 @@ export class SystemHealthAgent implements Agent {
       let ts = this.barTimes.get(k);
       if (!ts) this.barTimes.set(k, (ts = []));
       if (ts.length === 0 || c.t > ts[ts.length - 1]) ts.push(c.t);
-      else if (!ts.includes(c.t)) {
+      else if (c.t !== ts[ts.length - 1] && !ts.includes(c.t)) {
         ts.push(c.t);
         ts.sort((a, b) => a - b);
       }
@@ -157,11 +157,17 @@ export class SystemHealthAgent implements Agent {
     } else if (e.type === 'flowchain.spans') {
       for (const s of e.batch.spans) {
         if (s.kind !== 'action') continue;
-        this.calls.push([s.start, isServerError(s) ? 1 : 0]);
+        const sec = Math.floor(s.start / 1000);
+        const b = this.calls.get(sec);
+        const err = isServerError(s) ? 1 : 0;
+        if (b) {
+          b[0]++;
+          b[1] += err;
+        } else this.calls.set(sec, [1, err]);
         if (s.start > this.latestSpan) this.latestSpan = s.start;
       }
-      const from = this.latestSpan - this.params.errorWindowMs;
-      if (this.calls.length > 50_000 || (this.calls.length > 0 && this.calls[0][0] < from - this.params.errorWindowMs)) this.calls = this.calls.filter((c) => c[0] >= from);
+      const oldest = Math.floor((this.latestSpan - 2 * this.params.errorWindowMs) / 1000);
+      for (const sec of this.calls.keys()) if (sec < oldest) this.calls.delete(sec);
     }
   }
 
@@ -172,12 +178,12 @@ export class SystemHealthAgent implements Agent {
   }
 
   private errorStats(now: number): HealthReport['errors'] {
-    const from = Math.max(now, this.latestSpan) - this.params.errorWindowMs;
+    const from = Math.floor((Math.max(now, this.latestSpan) - this.params.errorWindowMs) / 1000);
     let calls = 0;
     let bad = 0;
-    for (const [t, e] of this.calls) {
-      if (t < from) continue;
-      calls++;
+    for (const [sec, [n, e]] of this.calls) {
+      if (sec < from) continue;
+      calls += n;
       bad += e;
     }
     return { calls, serverErrors: bad, rate: calls > 0 ? bad / calls : null, windowMs: this.params.errorWindowMs };

@@ -122,6 +122,22 @@ describe('adaptation agent on EURUSD H1', () => {
   });
 });
 
+describe('adaptation fed the same candle twice (event and query)', () => {
+  it('reads exactly as when fed once', () => {
+    const bars = eurusdH1().slice(0, 600);
+    const once = new AdaptationAgent();
+    const twice = new AdaptationAgent();
+    for (const b of bars) {
+      once.update({ type: 'candle.closed', candle: b });
+      twice.update({ type: 'candle.closed', candle: b });
+      twice.update({ type: 'candle.closed', candle: { ...b } });
+    }
+    const at = bars[bars.length - 1].t + TF_MS.H1;
+    expect(twice.reading('EURUSD', 'H1', at)).toEqual(once.reading('EURUSD', 'H1', at));
+    expect(twice.drainFacts()).toEqual(once.drainFacts());
+  });
+});
+
 describe('strategy-formulation reads the published regime', () => {
   it('favours the strategies of the regime adaptation published before the bar', () => {
     const bars = eurusdH1().slice(0, 400);
