@@ -37,11 +37,12 @@ import { bayesianFusion } from '../lib/consensus/bayesian';
 import { fitRegimeModel, featureRow, featuresAt } from '../lib/learning/regime';
 import { asOpinions, walkForward } from '../lib/learning/walk-forward';
 import { MemoryVectorStore } from '../lib/storage/adapters/memory-vector';
-import { DATA_BUNDLE_DIR, ROOT } from '../paths';
+import { ROOT } from '../paths';
 import { Platform, startPlatform } from '../runner';
 import type { Action, Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
-import { Bench, nowNs, summarize } from './util';
+import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
+import { Bench, nowNs, summarize, bundledEurusdDay } from './util';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
 import { TechnicalIndicatorAgent } from '../agents/research/technical-indicator/technical-indicator.agent';
@@ -63,54 +64,10 @@ const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postg
 const NATS = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const TENANT = 'bench16';
 
-function bundledDay(): { ticks: Tick[]; bars: Candle[] } {
-  const file = path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
-  const day = Date.UTC(2014, 4, 8);
-  const ticks: Tick[] = fs
-    .readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .filter(Boolean)
-    .map((l) => {
-      const [ms, bid, ask] = l.split(',');
-      return { symbol: 'EURUSD', time_msc: day + Math.round(+ms), bid: +bid, ask: +ask };
-    });
-  const bars: Candle[] = [];
-  for (const k of ticks) {
-    const t = Math.floor(k.time_msc / 60_000) * 60_000;
-    const last = bars[bars.length - 1];
-    if (last && last.t === t) {
-      last.h = Math.max(last.h, k.bid);
-      last.l = Math.min(last.l, k.bid);
-      last.c = k.bid;
-      last.n++;
-      last.v++;
-    } else bars.push({ symbol: 'EURUSD', tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
-  }
-  return { ticks, bars };
-}
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const name = `plan2_bench16_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-  } catch {
-    return null;
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  const u = new URL(PG);
-  u.pathname = '/' + name;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new Client({ connectionString: PG });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+/** A scratch database on the real PostgreSQL, or null when none answers. */
+async function freshDatabase(): Promise<ScratchDatabase | null> {
+  return createScratchDatabase(PG, 'bench16').catch(() => null);
 }
 
 function reachable(url: string): Promise<boolean> {
@@ -351,7 +308,7 @@ async function training(): Promise<Record<string, unknown>> {
   const wf = await walkForward(samples, { agents, version: 1, folds: 3, epochs: 40, margin: 0.01, incumbent: null, baseline: (ops) => bayesianFusion(asOpinions(ops)).p });
   const walkMs = Date.now() - t0;
   // regime: a warm refit on 400 rows
-  const day = bundledDay();
+  const day = bundledEurusdDay();
   const rows = day.bars.map((_, i) => featuresAt(day.bars, i, { window: 30, volWindow: 100 })).filter((f) => f !== null).map((f) => featureRow(f!));
   const cold = fitRegimeModel(rows.slice(0, 400));
   const refits: number[] = [];
@@ -383,7 +340,7 @@ async function training(): Promise<Record<string, unknown>> {
 const bench: Bench = async (args) => {
   const bars = Number(args[0] ?? 700);
   const warmup = Number(args[1] ?? 300);
-  const day = bundledDay();
+  const day = bundledEurusdDay();
   const load0 = os.loadavg();
   const result: Record<string, unknown> = { bars, warmup, timed: bars - warmup, agents: 16 };
   process.stderr.write('  pure compute…\n');

@@ -34,7 +34,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { loadConfig, setConfig } from '../config';
-import { DATA_BUNDLE_DIR, ROOT } from '../paths';
+import { ROOT } from '../paths';
 import { startPlatform, Platform } from '../runner';
 import { fuseAll, SignalCorrelation } from '../lib/consensus';
 import { compileForward, createRunner, EnsembleModel, encodeInputs } from '../lib/consensus/neural';
@@ -42,7 +42,7 @@ import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
-import { Bench, nowNs, summarize } from './util';
+import { Bench, nowNs, summarize, bundledEurusdDay } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
@@ -56,31 +56,6 @@ import { ExecutionTimingAgent } from '../agents/decision/execution-timing/execut
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 
-function bundledDay(): { ticks: Tick[]; bars: Candle[] } {
-  const file = path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
-  const day = Date.UTC(2014, 4, 8);
-  const ticks: Tick[] = fs
-    .readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .filter(Boolean)
-    .map((l) => {
-      const [ms, bid, ask] = l.split(',');
-      return { symbol: 'EURUSD', time_msc: day + Math.round(+ms), bid: +bid, ask: +ask };
-    });
-  const bars: Candle[] = [];
-  for (const k of ticks) {
-    const t = Math.floor(k.time_msc / 60_000) * 60_000;
-    const last = bars[bars.length - 1];
-    if (last && last.t === t) {
-      last.h = Math.max(last.h, k.bid);
-      last.l = Math.min(last.l, k.bid);
-      last.c = k.bid;
-      last.n++;
-      last.v++;
-    } else bars.push({ symbol: 'EURUSD', tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
-  }
-  return { ticks, bars };
-}
 
 /** A scratch database on the real PostgreSQL, or null when none answers (the bench then skips persistence runs). */
 async function freshDatabase(): Promise<ScratchDatabase | null> {
@@ -251,7 +226,7 @@ function pureCompute(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmu
 const bench: Bench = async (args) => {
   const bars = Number(args[0] ?? 900);
   const warmup = Number(args[1] ?? 300);
-  const day = bundledDay();
+  const day = bundledEurusdDay();
   const result: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), data: 'bundled EURUSD 2014-05-08, M1 bars from OANDA ticks', bars: Math.min(bars, day.bars.length), warmupBars: warmup, goals: { inProcessP99Ms: 2, natsP99Ms: 5, inferenceP99Ms: 0.2 } };
   let sample: Opinion[] = [];
   result.pureCompute = pureCompute(day, bars, warmup);

@@ -55,3 +55,28 @@ export function writeResult(name: string, result: Record<string, unknown>): stri
   fs.writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), machine: machine(), ...result }, null, 2) + '\n');
   return file;
 }
+
+/**
+ * The bundled Lean EURUSD 2014-05-08 ticks and their M1 bid bars (`v` and `n` =
+ * ticks in the bar), as the decision benchmarks replay them.
+ */
+export function bundledEurusdDay(): { ticks: import('../types/market').Tick[]; bars: import('../types/market').Candle[] } {
+  // Required lazily so benchmarks that don't replay the day don't load the reader.
+  const { parseLeanTicks } = require('../lib/market/lean') as typeof import('../lib/market/lean');
+  const { DATA_BUNDLE_DIR } = require('../paths') as typeof import('../paths');
+  const file = path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
+  const ticks = parseLeanTicks(fs.readFileSync(file, 'utf8'), 'EURUSD', Date.UTC(2014, 4, 8));
+  const bars: import('../types/market').Candle[] = [];
+  for (const k of ticks) {
+    const t = Math.floor(k.time_msc / 60_000) * 60_000;
+    const last = bars[bars.length - 1];
+    if (last && last.t === t) {
+      last.h = Math.max(last.h, k.bid);
+      last.l = Math.min(last.l, k.bid);
+      last.c = k.bid;
+      last.n++;
+      last.v++;
+    } else bars.push({ symbol: 'EURUSD', tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
+  }
+  return { ticks, bars };
+}
