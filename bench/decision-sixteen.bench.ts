@@ -24,7 +24,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -42,7 +41,7 @@ import { Platform, startPlatform } from '../runner';
 import type { Action, Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
-import { Bench, nowNs, summarize, bundledEurusdDay } from './util';
+import { Bench, nowNs, summarize, bundledEurusdDay, reachable } from './util';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
 import { TechnicalIndicatorAgent } from '../agents/research/technical-indicator/technical-indicator.agent';
@@ -70,19 +69,6 @@ async function freshDatabase(): Promise<ScratchDatabase | null> {
   return createScratchDatabase(PG, 'bench16').catch(() => null);
 }
 
-function reachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: u.hostname, port: Number(u.port) || 4222 });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(2000, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 async function addTenant(url: string): Promise<void> {
   const c = new Client({ connectionString: url });

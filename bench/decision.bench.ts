@@ -28,7 +28,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -42,7 +41,7 @@ import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
-import { Bench, nowNs, summarize, bundledEurusdDay } from './util';
+import { Bench, nowNs, summarize, bundledEurusdDay, reachable } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
@@ -62,20 +61,6 @@ async function freshDatabase(): Promise<ScratchDatabase | null> {
   return createScratchDatabase(PG, 'bench_decision').catch(() => null);
 }
 
-/** True when a TCP connection to the URL's host and port opens within 2 s. */
-function reachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: u.hostname, port: Number(u.port) || 4222 });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(2000, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 async function addTenants(url: string, ids: string[]): Promise<void> {
   const c = new Client({ connectionString: url });

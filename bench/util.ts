@@ -1,5 +1,6 @@
 /** Shared helpers for benchmarks: timing, percentiles, result files. */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../paths';
@@ -79,4 +80,19 @@ export function bundledEurusdDay(): { ticks: import('../types/market').Tick[]; b
     } else bars.push({ symbol: 'EURUSD', tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
   }
   return { ticks, bars };
+}
+
+/** True when a TCP connection to the URL's host and port opens within 2 s (benchmarks skip runs whose server is absent). */
+export function reachable(url: string, defaultPort = 4222): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: u.hostname, port: Number(u.port) || defaultPort });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(2000, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
 }

@@ -20,6 +20,17 @@ export interface StoredTick extends Tick {
   source: string;
 }
 
+/** A tick as both adapters read it back from their tables (absent `last`/`volume` are NULL). */
+export interface TickRow {
+  symbol: string;
+  time_msc: number;
+  bid: number;
+  ask: number;
+  last: number | null;
+  volume: number | null;
+  source: string;
+}
+
 export interface TickQuery {
   symbol: string;
   /** Inclusive lower bound (ms); none = from the start. */

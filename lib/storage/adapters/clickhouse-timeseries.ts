@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { UnavailableError } from '../../errors';
 import type { Tick } from '../../../types/market';
-import { CandleQuery, dedupeCandles, queryBounds, StoredCandle, StoredTick, SymbolSummary, TickQuery, TimeSeriesStore } from '../timeseries';
+import { CandleQuery, dedupeCandles, queryBounds, StoredCandle, StoredTick, SymbolSummary, TickQuery, TickRow, TimeSeriesStore } from '../timeseries';
 
 export interface ClickHouseStoreOptions {
   /** `http://host:8123` (a path `/name` selects the database). */
@@ -108,16 +108,6 @@ class RowBinary {
   bytes(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
-}
-
-interface TickRow {
-  symbol: string;
-  time_msc: number;
-  bid: number;
-  ask: number;
-  last: number | null;
-  volume: number | null;
-  source: string;
 }
 
 interface CandleRow {

@@ -6,7 +6,7 @@
  */
 import type { Db } from '../db';
 import type { Tick } from '../../../types/market';
-import { CandleQuery, dedupeCandles, queryBounds, StoredCandle, StoredTick, SymbolSummary, TickQuery, TimeSeriesStore } from '../timeseries';
+import { CandleQuery, dedupeCandles, queryBounds, StoredCandle, StoredTick, SymbolSummary, TickQuery, TickRow, TimeSeriesStore } from '../timeseries';
 
 const INSERT_TICKS = `WITH u AS (
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[]) AS u(symbol, time_msc, bid, ask, last, volume)
@@ -25,16 +25,6 @@ const UPSERT_CANDLES = `INSERT INTO market_candles (symbol, tf, t, o, h, l, c, v
 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::int[], $10::bool[])
 ON CONFLICT (symbol, tf, t) DO UPDATE SET
   o = EXCLUDED.o, h = EXCLUDED.h, l = EXCLUDED.l, c = EXCLUDED.c, v = EXCLUDED.v, n = EXCLUDED.n, closed = EXCLUDED.closed`;
-
-interface TickRow {
-  symbol: string;
-  time_msc: number;
-  bid: number;
-  ask: number;
-  last: number | null;
-  volume: number | null;
-  source: string;
-}
 
 interface CandleRow {
   symbol: string;
