@@ -5,9 +5,24 @@
  */
 export type Row = Record<string, unknown>;
 
+/**
+ * A statement the server keeps parsed and planned per connection (a named prepared
+ * statement), for the few queries on a latency-critical path. Build it once at module
+ * level with `prepared()`; the text must not vary. Embedded PGlite serves every
+ * connection from one engine, where names would collide: there it runs unnamed.
+ */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(name: string, text: string): Statement {
+  return Object.freeze({ name, text });
+}
+
 export interface Queryable {
   /** Run one statement with `$1…` parameters; returns its rows. */
-  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Row>(sql: string | Statement, params?: readonly unknown[]): Promise<R[]>;
 }
 
 export interface Db extends Queryable {
@@ -20,7 +35,7 @@ export interface Db extends Queryable {
 }
 
 /** First row or null. */
-export async function maybeOne<R = Row>(q: Queryable, sql: string, params?: readonly unknown[]): Promise<R | null> {
+export async function maybeOne<R = Row>(q: Queryable, sql: string | Statement, params?: readonly unknown[]): Promise<R | null> {
   const rows = await q.query<R>(sql, params);
   return rows.length > 0 ? rows[0] : null;
 }

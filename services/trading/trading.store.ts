@@ -3,7 +3,7 @@
  * Every query on tenant-owned rows filters by tenant_id, except the engine's
  * start-up scans (recovery, SL/TP index), which are documented as cross-tenant.
  */
-import type { Queryable, Row } from '../../lib/storage/db';
+import { prepared, type Queryable, type Row } from '../../lib/storage/db';
 import type { Account, BrokerKind, Fill, Order, OrderHistoryEntry, OrderStatus, Position, RiskStamp } from '../../types/trading';
 
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
@@ -183,6 +183,12 @@ export interface NewOrderRow {
   status?: OrderStatus;
 }
 
+const INSERT_ORDER = prepared('orders.insert', `INSERT INTO orders (id, tenant_id, account_id, idempotency_key, request_hash, decision_id, symbol, side, type, volume, price, sl, tp, trailing_stop,
+                         position_id, status, comment, origin, risk, history, created_at, updated_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)
+     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+     RETURNING id`);
+
 /**
  * Insert a `new` order unless (tenant, key) exists; returns the inserted order (built from
  * the row written, not read back) or null on conflict.
@@ -191,11 +197,7 @@ export async function insertOrder(q: Queryable, o: NewOrderRow): Promise<Order |
   const status = o.status ?? 'new';
   const history: OrderHistoryEntry[] = [{ status, at: o.createdAt }];
   const rows = await q.query(
-    `INSERT INTO orders (id, tenant_id, account_id, idempotency_key, request_hash, decision_id, symbol, side, type, volume, price, sl, tp, trailing_stop,
-                         position_id, status, comment, origin, risk, history, created_at, updated_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)
-     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-     RETURNING id`,
+    INSERT_ORDER,
     [
       o.id, o.tenantId, o.accountId, o.idempotencyKey, o.requestHash, o.decisionId, o.symbol, o.side, o.type, o.volume, o.price, o.sl, o.tp, o.trailing,
       o.positionId, status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, JSON.stringify(history), o.createdAt, o.expiresAt,
@@ -235,6 +237,13 @@ export interface StatusPatch {
   via?: OrderStatus[];
 }
 
+const TRANSITION_ORDER = prepared('orders.transition', `UPDATE orders SET status = $4, history = history || $5::jsonb, updated_at = $6,
+        filled_volume = coalesce($7, filled_volume), avg_price = coalesce($8, avg_price), broker_order = coalesce($9, broker_order),
+        reason = coalesce($10, reason), price = coalesce($11, price), sl = CASE WHEN $15 THEN $12 ELSE sl END,
+        tp = CASE WHEN $15 THEN $13 ELSE tp END, trailing_stop = CASE WHEN $15 THEN $14 ELSE trailing_stop END
+     WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[])
+     RETURNING *`);
+
 /**
  * Move an order to `patch.status` only if it is currently in one of `from` (the guard
  * that makes fills and cancels happen once). Returns the updated order or null.
@@ -242,12 +251,7 @@ export interface StatusPatch {
 export async function transitionOrder(q: Queryable, tenantId: string, id: string, from: readonly OrderStatus[], patch: StatusPatch, now: number): Promise<Order | null> {
   const entries: OrderHistoryEntry[] = [...(patch.via ?? []).map((s) => ({ status: s, at: now })), { status: patch.status, at: now, ...(patch.note ? { note: patch.note } : {}) }];
   const rows = await q.query(
-    `UPDATE orders SET status = $4, history = history || $5::jsonb, updated_at = $6,
-        filled_volume = coalesce($7, filled_volume), avg_price = coalesce($8, avg_price), broker_order = coalesce($9, broker_order),
-        reason = coalesce($10, reason), price = coalesce($11, price), sl = CASE WHEN $15 THEN $12 ELSE sl END,
-        tp = CASE WHEN $15 THEN $13 ELSE tp END, trailing_stop = CASE WHEN $15 THEN $14 ELSE trailing_stop END
-     WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[])
-     RETURNING *`,
+    TRANSITION_ORDER,
     [
       tenantId, id, from as string[], patch.status, JSON.stringify(entries), now,
       patch.filledVolume ?? null, patch.avgPrice ?? null, patch.brokerOrder ?? null, patch.reason ?? null, patch.price ?? null,
@@ -423,18 +427,7 @@ export function isConcurrentChange(e: unknown): boolean {
   return code === '40001' || (code === '23505' && /positions_netting_one_open/.test(String((e as { constraint?: string }).constraint ?? (e as Error).message)));
 }
 
-/**
- * Order transition, fill, position upsert and balance change as ONE statement (one round
- * trip; data-modifying CTEs commit or roll back together). Guards: the order must be in
- * `from` (else nothing is written and null returns: already filled or cancelled); an existing
- * position must still be at `positionVersion` and a netting account may hold one open
- * position per symbol (else the statement aborts with 40001/23505: `isConcurrentChange`).
- */
-export async function recordFill(q: Queryable, w: FillWrite): Promise<{ order: Order; balance: number } | null> {
-  const f = w.fill;
-  const p = w.position;
-  const rows = await q.query(
-    `WITH o AS (
+const RECORD_FILL = prepared('orders.fill', `WITH o AS (
        UPDATE orders SET status = $4, history = history || $5::jsonb, updated_at = $6, filled_volume = $7, avg_price = $8, broker_order = coalesce($9, broker_order)
        WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[]) RETURNING *
      ), f AS (
@@ -454,7 +447,20 @@ export async function recordFill(q: Queryable, w: FillWrite): Promise<{ order: O
      )
      SELECT o.*, (SELECT balance FROM a) AS account_balance,
             plan2_assert(EXISTS (SELECT 1 FROM p), 'position ' || $15 || ' changed since it was read') AS position_ok
-     FROM o`,
+     FROM o`);
+
+/**
+ * Order transition, fill, position upsert and balance change as ONE statement (one round
+ * trip; data-modifying CTEs commit or roll back together). Guards: the order must be in
+ * `from` (else nothing is written and null returns: already filled or cancelled); an existing
+ * position must still be at `positionVersion` and a netting account may hold one open
+ * position per symbol (else the statement aborts with 40001/23505: `isConcurrentChange`).
+ */
+export async function recordFill(q: Queryable, w: FillWrite): Promise<{ order: Order; balance: number } | null> {
+  const f = w.fill;
+  const p = w.position;
+  const rows = await q.query(
+    RECORD_FILL,
     [
       w.tenantId, w.orderId, w.from as string[], w.status, JSON.stringify(w.history), w.now, w.filledVolume, w.avgPrice, w.brokerOrder,
       f.id, f.volume, f.price, f.commission, f.realizedPnl, p.id, f.deal,

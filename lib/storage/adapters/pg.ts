@@ -1,7 +1,7 @@
 /** `Db` over a `pg` Pool: real PostgreSQL or embedded PGlite behind pglite-socket. */
 import { Pool, PoolClient, types } from 'pg';
 import { UnavailableError } from '../../errors';
-import type { Db, Queryable, Row } from '../db';
+import type { Db, Queryable, Row, Statement } from '../db';
 
 // BIGINT (int8) columns hold ms timestamps and counts well inside 2^53: return numbers, not strings.
 types.setTypeParser(20, (v: string) => Number(v));
@@ -15,6 +15,11 @@ export function isConnectionError(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   if (err?.code && CONNECTION_CODES.has(err.code)) return true;
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|getaddrinfo/i.test(err?.message ?? '');
+}
+
+/** "cached plan must not change result type": a prepared statement outlived its table's shape. */
+function isStalePlan(e: unknown): boolean {
+  return (e as { code?: string }).code === '0A000' && /cached plan/.test((e as Error).message ?? '');
 }
 
 function wrap(e: unknown): never {
@@ -46,11 +51,26 @@ export class PgDb implements Db {
     this.pool.on('error', () => undefined);
   }
 
-  async query<R = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+  /** pg's query config: named (prepared once per connection) on a real server, text otherwise. */
+  private config(sql: string | Statement, params?: readonly unknown[]): { text: string; values?: unknown[]; name?: string } {
+    if (typeof sql === 'string') return { text: sql, values: params as unknown[] };
+    return this.kind === 'postgres' ? { name: sql.name, text: sql.text, values: params as unknown[] } : { text: sql.text, values: params as unknown[] };
+  }
+
+  async query<R = Row>(sql: string | Statement, params?: readonly unknown[]): Promise<R[]> {
     try {
-      const res = await this.pool.query(sql, params as unknown[]);
+      const res = await this.pool.query(this.config(sql, params));
       return res.rows as R[];
     } catch (e) {
+      // A table changed under a connection's prepared statement (a migration by another
+      // node): the server refuses before executing, so running the text unnamed is safe.
+      if (typeof sql !== 'string' && isStalePlan(e)) {
+        try {
+          return (await this.pool.query({ text: sql.text, values: params as unknown[] })).rows as R[];
+        } catch (e2) {
+          return wrap(e2);
+        }
+      }
       return wrap(e);
     }
   }
@@ -63,7 +83,7 @@ export class PgDb implements Db {
       return wrap(e);
     }
     const tx: Queryable = {
-      query: async <R = Row>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
+      query: async <R = Row>(sql: string | Statement, params?: readonly unknown[]) => (await client.query(this.config(sql, params))).rows as R[],
     };
     try {
       await client.query('BEGIN');
