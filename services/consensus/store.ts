@@ -3,7 +3,7 @@
  * tenant_id. Decisions are written in one multi-row statement per batch (the
  * candle fan-out writes every tenant's decision at once).
  */
-import type { Db, Queryable } from '../../lib/storage/db';
+import { prepared, type Db, type Queryable } from '../../lib/storage/db';
 import { modelFromJson, EnsembleModel, EnsembleModelJson, modelToJson } from '../../lib/consensus/neural';
 import type { AgentTrust } from '../../lib/consensus/common';
 import type { Decision, FusionMethod, Opinion } from '../../types/agents';
@@ -108,6 +108,26 @@ export interface StoredDecision extends Decision {
   candleT: number | null;
 }
 
+const DECISION_COLUMNS = 'id, tenant_id, symbol, tf, as_of, candle_t, action, p_buy, p_hold, p_sell, confidence, method, fusions, opinions, abstained, vetoes, latency_ms, trace_id, opinion_count';
+
+/** One decision, typed parameters (the per-candle case): no JSON recordset to parse on the server. */
+const INSERT_DECISION = prepared(
+  'decisions.insert',
+  `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+   INSERT INTO decisions (${DECISION_COLUMNS})
+   SELECT $1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json, $17, $18, $19 FROM async_commit`,
+);
+
+/** Many decisions (one candle fanned out to every watching tenant): one JSON recordset. */
+const INSERT_DECISIONS = prepared(
+  'decisions.insertMany',
+  `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+   INSERT INTO decisions (${DECISION_COLUMNS})
+   SELECT ${DECISION_COLUMNS}
+   FROM async_commit, json_to_recordset($1::json) AS x(id uuid, tenant_id text, symbol text, tf text, as_of bigint, candle_t bigint, action text, p_buy double precision, p_hold double precision,
+     p_sell double precision, confidence double precision, method text, fusions json, opinions json, abstained json, vetoes json, latency_ms double precision, trace_id text, opinion_count integer)`,
+);
+
 /**
  * Insert decisions in one statement, committed asynchronously
  * (`synchronous_commit = off` for this transaction only): the commit returns
@@ -115,10 +135,19 @@ export interface StoredDecision extends Decision {
  * becomes inconsistent; a server crash may lose the last ~200 ms of decisions.
  * An order that links to a decision is committed synchronously later, and
  * that flush carries the earlier decision with it, so no durable order ever
- * points at a lost decision.
+ * points at a lost decision. Opinions and fusions are stored as json, verbatim
+ * (migration 0205).
  */
 export async function insertDecisions(db: Queryable, ds: readonly StoredDecision[]): Promise<void> {
   if (ds.length === 0) return;
+  if (ds.length === 1) {
+    const d = ds[0];
+    await db.query(INSERT_DECISION, [
+      d.id, d.tenantId, d.symbol, d.tf, d.asOf, d.candleT, d.action, d.p.buy, d.p.hold, d.p.sell, d.confidence, d.method,
+      JSON.stringify(d.fusions), JSON.stringify(d.opinions), JSON.stringify(d.abstained), JSON.stringify(d.vetoes), d.latencyMs, d.traceId, d.opinions.length,
+    ]);
+    return;
+  }
   const rows = ds.map((d) => ({
     id: d.id,
     tenant_id: d.tenantId,
@@ -138,15 +167,9 @@ export async function insertDecisions(db: Queryable, ds: readonly StoredDecision
     vetoes: d.vetoes,
     latency_ms: d.latencyMs,
     trace_id: d.traceId,
+    opinion_count: d.opinions.length,
   }));
-  await db.query(
-    `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-     INSERT INTO decisions (id, tenant_id, symbol, tf, as_of, candle_t, action, p_buy, p_hold, p_sell, confidence, method, fusions, opinions, abstained, vetoes, latency_ms, trace_id)
-     SELECT id, tenant_id, symbol, tf, as_of, candle_t, action, p_buy, p_hold, p_sell, confidence, method, fusions, opinions, abstained, vetoes, latency_ms, trace_id
-     FROM async_commit, jsonb_to_recordset($1::jsonb) AS x(id uuid, tenant_id text, symbol text, tf text, as_of bigint, candle_t bigint, action text, p_buy double precision, p_hold double precision,
-       p_sell double precision, confidence double precision, method text, fusions jsonb, opinions jsonb, abstained jsonb, vetoes jsonb, latency_ms double precision, trace_id text)`,
-    [JSON.stringify(rows)],
-  );
+  await db.query(INSERT_DECISIONS, [JSON.stringify(rows)]);
 }
 
 interface DecisionRow {
@@ -226,7 +249,7 @@ export async function listDecisions(
 ): Promise<{ items: DecisionSummary[]; nextCursor: string | null }> {
   const rows = await db.query<DecisionRow & { opinion_count: number }>(
     `SELECT id, tenant_id, symbol, tf, as_of, candle_t, action, p_buy, p_hold, p_sell, confidence, method, abstained, vetoes, latency_ms, trace_id,
-            jsonb_array_length(opinions) AS opinion_count, '[]'::jsonb AS fusions, '[]'::jsonb AS opinions
+            opinion_count, '[]'::json AS fusions, '[]'::json AS opinions
      FROM decisions
      WHERE tenant_id = $1 AND ($2::text IS NULL OR symbol = $2) AND as_of >= $3 AND as_of <= $4
        AND ($5::bigint IS NULL OR (as_of, id) < ($5::bigint, $6::uuid))
