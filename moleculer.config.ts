@@ -17,11 +17,12 @@
  * - bulkhead: bounded concurrency per action with a bounded queue;
  * - tracking: graceful shutdown waits for in-flight requests.
  */
-import type { BrokerOptions, Errors } from 'moleculer';
+import type { BrokerOptions, Errors, ServiceBroker } from 'moleculer';
 import { MetricReporters } from 'moleculer';
 import type { Config } from './config';
 import { FlowChainExporter } from './flowchain/exporter';
 import { createTraceSamplingMiddleware, plan2SamplingRules } from './flowchain/sampling';
+import { RequestMetricsMiddleware, requestMetricsOf } from './middlewares/request-metrics.middleware';
 
 /** A Prometheus reporter that renders text for `/metrics` without opening its own port. */
 export class InlinePrometheusReporter extends MetricReporters.Prometheus {
@@ -35,9 +36,11 @@ export class InlinePrometheusReporter extends MetricReporters.Prometheus {
   override stop(): Promise<void> {
     return Promise.resolve();
   }
-  /** Prometheus exposition text of every metric in the registry. */
+  /** Prometheus exposition text of every metric in the registry, and of the per-request series. */
   render(): string {
-    return (this as unknown as { generatePrometheusResponse(): string }).generatePrometheusResponse();
+    const self = this as unknown as { registry: { broker: ServiceBroker }; defaultLabels?: Record<string, string> };
+    const requests = requestMetricsOf(self.registry.broker)?.render(self.defaultLabels ?? {}) ?? '';
+    return (this as unknown as { generatePrometheusResponse(): string }).generatePrometheusResponse() + requests;
   }
 }
 
@@ -106,5 +109,29 @@ export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {
     middlewares: [createTraceSamplingMiddleware(plan2SamplingRules(cfg.tickTraceRate))],
     ...overrides,
   };
+  // Moleculer's internal middlewares in their own order, with the per-request metrics
+  // replaced by a leaner recorder of the same series (middlewares/request-metrics.middleware.ts).
+  if (opts.internalMiddlewares === undefined) {
+    opts.internalMiddlewares = false;
+    opts.middlewares = [...(opts.middlewares ?? []), ...INTERNAL_MIDDLEWARES];
+  }
   return opts;
 }
+
+/** ServiceBroker.INTERNAL_MIDDLEWARES of Moleculer 0.15, "Metrics" swapped for RequestMetricsMiddleware. */
+const INTERNAL_MIDDLEWARES: NonNullable<BrokerOptions['middlewares']> = [
+  'ActionHook',
+  'Validator',
+  'Bulkhead',
+  'Cacher',
+  'ContextTracker',
+  'CircuitBreaker',
+  'Timeout',
+  'Retry',
+  'Fallback',
+  'ErrorHandler',
+  'Tracing',
+  RequestMetricsMiddleware as never,
+  'Debounce',
+  'Throttle',
+];

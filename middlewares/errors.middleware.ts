@@ -14,23 +14,28 @@ export function toMoleculerError(e: unknown): unknown {
   return e;
 }
 
+function rethrow(e: unknown): never {
+  throw toMoleculerError(e);
+}
+
 export const ErrorsMiddleware: Middleware = {
   name: 'DomainErrors',
+  // Promise chains rather than async wrappers: one promise less per call on every action.
   localAction(next) {
-    return async function domainErrors(this: unknown, ctx) {
+    return function domainErrors(this: unknown, ctx) {
       try {
-        return await next.call(this as never, ctx);
+        return Promise.resolve(next.call(this as never, ctx)).catch(rethrow);
       } catch (e) {
-        throw toMoleculerError(e);
+        return Promise.reject(toMoleculerError(e));
       }
     };
   },
   localEvent(next) {
-    return async function domainErrorsEvent(this: unknown, ctx) {
+    return function domainErrorsEvent(this: unknown, ctx) {
       try {
-        return await (next as (c: unknown) => unknown).call(this, ctx);
+        return Promise.resolve((next as (c: unknown) => unknown).call(this, ctx)).catch(rethrow);
       } catch (e) {
-        throw toMoleculerError(e);
+        return Promise.reject(toMoleculerError(e));
       }
     };
   },
