@@ -22,6 +22,7 @@ import { MetricReporters } from 'moleculer';
 import type { Config } from './config';
 import { FlowChainExporter } from './flowchain/exporter';
 import { createTraceSamplingMiddleware, plan2SamplingRules } from './flowchain/sampling';
+import { BulkheadMiddleware } from './middlewares/bulkhead.middleware';
 import { RequestMetricsMiddleware, requestMetricsOf } from './middlewares/request-metrics.middleware';
 
 /** A Prometheus reporter that renders text for `/metrics` without opening its own port. */
@@ -39,7 +40,7 @@ export class InlinePrometheusReporter extends MetricReporters.Prometheus {
   /** Prometheus exposition text of every metric in the registry, and of the per-request series. */
   render(): string {
     const self = this as unknown as { registry: { broker: ServiceBroker }; defaultLabels?: Record<string, string> };
-    const requests = requestMetricsOf(self.registry.broker)?.render(self.defaultLabels ?? {}) ?? '';
+    const requests = requestMetricsOf(self.registry.broker).render(self.defaultLabels ?? {});
     return (this as unknown as { generatePrometheusResponse(): string }).generatePrometheusResponse() + requests;
   }
 }
@@ -109,8 +110,8 @@ export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {
     middlewares: [createTraceSamplingMiddleware(plan2SamplingRules(cfg.tickTraceRate))],
     ...overrides,
   };
-  // Moleculer's internal middlewares in their own order, with the per-request metrics
-  // replaced by a leaner recorder of the same series (middlewares/request-metrics.middleware.ts).
+  // Moleculer's internal middlewares in their own order, with the per-request metrics and the
+  // bulkhead replaced by leaner ones keeping the same series (middlewares/).
   if (opts.internalMiddlewares === undefined) {
     opts.internalMiddlewares = false;
     opts.middlewares = [...(opts.middlewares ?? []), ...INTERNAL_MIDDLEWARES];
@@ -118,11 +119,14 @@ export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {
   return opts;
 }
 
-/** ServiceBroker.INTERNAL_MIDDLEWARES of Moleculer 0.15, "Metrics" swapped for RequestMetricsMiddleware. */
+/**
+ * ServiceBroker.INTERNAL_MIDDLEWARES of Moleculer 0.15 in its order, with "Metrics" and
+ * "Bulkhead" swapped for versions that do no metric-registry work per call (same series).
+ */
 const INTERNAL_MIDDLEWARES: NonNullable<BrokerOptions['middlewares']> = [
   'ActionHook',
   'Validator',
-  'Bulkhead',
+  BulkheadMiddleware as never,
   'Cacher',
   'ContextTracker',
   'CircuitBreaker',

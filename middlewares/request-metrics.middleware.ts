@@ -71,16 +71,39 @@ function labelStr(labels: Labels, extra?: Labels): string {
 export class RequestMetricsStore {
   readonly requests: Series[] = [];
   readonly events: Series[] = [];
+  /**
+   * Gauges read when rendered (no work per call): name → help and, per label set, its
+   * readers, summed (Moleculer wraps an action more than once: each wrap registers one).
+   */
+  readonly gauges = new Map<string, { help: string; items: Map<string, { labels: Labels; reads: (() => number)[] }> }>();
 
+  gauge(name: string, help: string, labels: Labels, read: () => number): void {
+    let g = this.gauges.get(name);
+    if (!g) this.gauges.set(name, (g = { help, items: new Map() }));
+    const key = labelStr(labels);
+    const it = g.items.get(key);
+    if (it) it.reads.push(read);
+    else g.items.set(key, { labels, reads: [read] });
+  }
+
+  private readonly byLabels = new Map<string, Series>();
+
+  /** The series of these labels (one per label set, however many wrappers record into it). */
   request(labels: Labels): Series {
-    const s = new Series(labels);
-    this.requests.push(s);
-    return s;
+    return this.series('r', labels, this.requests);
   }
 
   event(labels: Labels): Series {
-    const s = new Series(labels);
-    this.events.push(s);
+    return this.series('e', labels, this.events);
+  }
+
+  private series(kind: string, labels: Labels, list: Series[]): Series {
+    const key = kind + labelStr(labels);
+    let s = this.byLabels.get(key);
+    if (!s) {
+      this.byLabels.set(key, (s = new Series(labels)));
+      list.push(s);
+    }
     return s;
   }
 
@@ -111,15 +134,22 @@ export class RequestMetricsStore {
     };
     family('moleculer_request', 'requests', this.requests);
     family('moleculer_event_received', 'received events', this.events);
+    for (const [name, g] of this.gauges) {
+      out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
+      for (const it of g.items.values()) out.push(`${name}${labelStr(withBase(it.labels))} ${it.reads.reduce((a, read) => a + read(), 0)}`);
+      out.push('');
+    }
     return out.join('\n');
   }
 }
 
 const stores = new WeakMap<ServiceBroker, RequestMetricsStore>();
 
-/** The request metrics of a broker (empty when the middleware is not installed). */
-export function requestMetricsOf(broker: ServiceBroker): RequestMetricsStore | undefined {
-  return stores.get(broker);
+/** The request metrics of a broker (created on first use). */
+export function requestMetricsOf(broker: ServiceBroker): RequestMetricsStore {
+  let s = stores.get(broker);
+  if (!s) stores.set(broker, (s = new RequestMetricsStore()));
+  return s;
 }
 
 type Handler = (ctx: { caller: string | null; eventName?: string }) => Promise<unknown>;
@@ -130,8 +160,7 @@ type Handler = (ctx: { caller: string | null; eventName?: string }) => Promise<u
  */
 export function RequestMetricsMiddleware(broker: ServiceBroker): Record<string, unknown> {
   const builtin = Middlewares.Metrics(broker);
-  const store = new RequestMetricsStore();
-  stores.set(broker, store);
+  const store = requestMetricsOf(broker);
 
   const wrapAction = (type: 'local' | 'remote') =>
     function (next: Handler, action: { name: string; service?: { fullName?: string } }): Handler {
