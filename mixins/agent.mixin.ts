@@ -290,10 +290,13 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     self.runtime.books.set(tenantId, p);
   }
 
-  const events: Record<string, { group?: string; handler(ctx: Context<unknown>): void }> = {};
+  // Agents' event handlers only fold facts into state: no step of any chain, so no span
+  // each (ten per candle otherwise); their opinions are traced where asked (`opine`).
+  const events: Record<string, { group?: string; tracing: false; handler(ctx: Context<unknown>): void }> = {};
   if (opts.portfolio) {
     for (const ev of ['order.filled', 'position.changed']) {
       events[ev] = {
+        tracing: false,
         handler(this: AgentThis, ctx: Context<unknown>) {
           const t = isObj(ctx.params) ? ctx.params.tenantId : undefined;
           if (typeof t === 'string') {
@@ -306,6 +309,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
   }
   for (const type of descriptor.events) {
     events[type] = {
+      tracing: false,
       handler(this: AgentThis, ctx: Context<unknown>) {
         const ev = toAgentEvent(type, ctx.params);
         if (!ev) {
@@ -320,6 +324,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     };
   }
   events['agents.configured'] = {
+    tracing: false,
     handler(this: AgentThis, ctx: Context<unknown>) {
       const e = ctx.params as ConfiguredEvent;
       if (!isObj(e) || e.agent !== descriptor.id || e.origin === this.broker.nodeID || !this.runtime.agent.configure) return;

@@ -20,6 +20,7 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { DomainError } from '../../lib/errors';
 import { SYMBOL_RE } from '../../lib/market/validate';
+import { untraced } from '../../mixins/untraced';
 import type { CandleItem, Page } from '../market-data/market-data';
 import { TIMEFRAMES, type Candle, type Timeframe } from '../../types/market';
 import { DEFAULT_LIMIT, IndicatorRegistry, IndicatorRow, LiveBar, MAX_LIMIT, newestClosedBars, parseSet } from './registry';
@@ -172,7 +173,8 @@ const IndicatorsService: ServiceSchema<IndicatorsSettings, Methods, Vars> & Merg
   },
 
   events: {
-    'candle.closed': {
+    // Indicator state updates: no step of any chain, no span.
+    'candle.closed': untraced({
       handler(this: This, ctx: Context<unknown>) {
         const c = ctx.params;
         if (!isCandle(c)) {
@@ -181,7 +183,7 @@ const IndicatorsService: ServiceSchema<IndicatorsSettings, Methods, Vars> & Merg
         }
         this.registry.onCandle(c.symbol, c.tf, toBar(c));
       },
-    },
+    }),
   },
 
   methods: {

@@ -18,6 +18,7 @@ import { requireTenant } from '../../lib/tenant';
 import { BrokerPriceSource } from '../../lib/trading/price-source';
 import { ORDER_INTENT_PROPS, ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
+import { untraced } from '../../mixins/untraced';
 import type { Decision } from '../../types/agents';
 import type { TenantMeta } from '../../types/meta';
 import type { Book, Order, OrderIntent, Quote, SubmitParams } from '../../types/trading';
@@ -233,15 +234,16 @@ const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record
         }
       },
     },
-    'ticks.received': {
-      handler(ctx: Context<{ symbol: string; ticks: Quote[] }>) {
+    // Quote bookkeeping at tick rate: no step of any chain, no span.
+    'ticks.received': untraced({
+      handler(this: RiskVars, ctx: Context<{ symbol: string; ticks: Quote[] }>) {
         const { symbol, ticks } = ctx.params;
         if (typeof symbol !== 'string' || !Array.isArray(ticks) || ticks.length === 0) return;
         this.lastTick.set(symbol, Date.now());
         const last = ticks[ticks.length - 1];
         this.prices.observe({ symbol, bid: last.bid, ask: last.ask, time_msc: last.time_msc });
       },
-    },
+    }),
   },
 
   created() {
