@@ -48,8 +48,11 @@ export interface EngineOptions {
   prices: PriceSource & Partial<QuoteCache>;
   /** `mt5-gateway.send` behind a function; null when no gateway is configured. */
   mt5Send?: Mt5Send | null;
-  /** Publish an event (called after commit). */
-  emit(event: string, payload: unknown): void;
+  /**
+   * Publish an event (called after commit). `via` is what `submit` was given for the
+   * order the event is about (the submitting call, so its events join that trace), if any.
+   */
+  emit(event: string, payload: unknown, via?: unknown): void;
   now?: () => number;
   logger: EngineLogger;
   paper?: { balance?: number; currency?: string; mode?: AccountMode; settings?: Partial<PaperSettings> };
@@ -197,7 +200,11 @@ export class TradingEngine {
    * Validate, persist (`new`), route. Same key + same request → the existing order
    * (`replayed: true`); same key + another request → IDEMPOTENCY_CONFLICT (409).
    */
-  async submit(p: SubmitParams): Promise<{ order: Order; replayed: boolean }> {
+  /** What each order's events go out through while its submission is being executed (see `emit`). */
+  private readonly via = new Map<string, unknown>();
+
+  /** `via`: an opaque handle handed back to `emit` for this order's events (the submitting call). */
+  async submit(p: SubmitParams, via?: unknown): Promise<{ order: Order; replayed: boolean }> {
     const intent = p.intent;
     const accountId = intent.account ?? 'paper';
     const hash = requestHash(intent, p.decisionId);
@@ -239,20 +246,31 @@ export class TradingEngine {
       return { order, replayed: true };
     }
     book.working.set(inserted.id, inserted);
+    if (via !== undefined) this.via.set(inserted.id, via);
     if (book.account.broker === 'paper') {
       // Paper acceptance is certain once persisted: execution follows on the account's queue.
       this.routeInBackground(book, inserted.id);
       return { order: { ...inserted, status: 'accepted', history: [...inserted.history, { status: 'accepted', at: now }] }, replayed: false };
     }
-    const order = await this.serial(book, () => this.execute(book, inserted.id));
-    return { order: order ?? inserted, replayed: false };
+    try {
+      const order = await this.serial(book, () => this.execute(book, inserted.id));
+      return { order: order ?? inserted, replayed: false };
+    } finally {
+      this.via.delete(inserted.id);
+    }
   }
 
   /** Queue a paper order's execution; an infrastructure failure leaves it `new` for `retryNew`. */
   private routeInBackground(book: AccountBook, orderId: string): void {
     if (book.busy.has(orderId)) return;
     book.busy.add(orderId);
-    this.background(`execution of ${orderId}`, this.serial(book, () => this.execute(book, orderId)).finally(() => book.busy.delete(orderId)));
+    this.background(
+      `execution of ${orderId}`,
+      this.serial(book, () => this.execute(book, orderId)).finally(() => {
+        book.busy.delete(orderId);
+        this.via.delete(orderId);
+      }),
+    );
   }
 
   /**
@@ -313,7 +331,7 @@ export class TradingEngine {
     if (!updated) return this.refresh(book, order.id);
     if (isTerminal(updated.status)) book.working.delete(updated.id);
     else book.working.set(updated.id, updated);
-    this.o.emit(event, { tenantId: updated.tenantId, order: updated });
+    this.o.emit(event, { tenantId: updated.tenantId, order: updated }, this.via.get(updated.id));
     return updated;
   }
 
@@ -361,8 +379,9 @@ export class TradingEngine {
         if (isTerminal(res.order.status)) book.working.delete(res.order.id);
         else book.working.set(res.order.id, res.order);
         const out: FillOutcome = { order: res.order, fill: res.fill, position: res.position, change: res.change };
-        this.o.emit('order.filled', { tenantId: order.tenantId, order: out.order, fill: out.fill, position: out.position });
-        this.o.emit('position.changed', { tenantId: order.tenantId, position: out.position, change: out.change });
+        const via = this.via.get(order.id);
+        this.o.emit('order.filled', { tenantId: order.tenantId, order: out.order, fill: out.fill, position: out.position }, via);
+        this.o.emit('position.changed', { tenantId: order.tenantId, position: out.position, change: out.change }, via);
         return out;
       } catch (e) {
         if (attempt > 0 || !store.isConcurrentChange(e)) throw e;

@@ -5,7 +5,6 @@
  * agents and clients reach the market only through risk. Everything else is tenant-scoped
  * and read from `ctx.meta.tenantId`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context, Errors, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../../config';
 import { DomainError, NotFoundError } from '../../lib/errors';
@@ -20,9 +19,6 @@ import type { Quote, SubmitParams } from '../../types/trading';
 import { GatewayUnreachable, Mt5Command, Mt5Reply } from './brokers';
 import { TradingEngine } from './engine';
 import * as store from './trading.store';
-
-/** The call (trading.submit) whose trace the engine's events join; none for tick-driven fills. */
-const emitScope = new AsyncLocalStorage<Context>();
 
 /** The one service allowed to call `trading.submit`. */
 export const SUBMIT_CALLER = 'risk';
@@ -74,7 +70,8 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           );
         }
         // Events the engine emits while this call runs (order.filled …) belong to the caller's trace.
-        return emitScope.run(ctx, () => this.engine.submit(ctx.params));
+        // The order's events join this call's trace (the engine hands `ctx` back to `emit`).
+        return this.engine.submit(ctx.params, ctx);
       },
     },
 
@@ -257,8 +254,9 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       fastDb: this.fastDb ?? this.db,
       prices: this.prices,
       mt5Send: send,
-      emit: (event, payload) => {
-        const ctx = emitScope.getStore();
+      // Events of a submitted order go out through its `trading.submit` context (same trace); tick-driven ones from the broker.
+      emit: (event, payload, via) => {
+        const ctx = via as Context | undefined;
         (ctx ? ctx.emit(event, payload) : this.broker.emit(event, payload)).catch((e: unknown) => this.logger.error(`trading: emit ${event} failed`, e));
       },
       logger: this.logger,

@@ -69,6 +69,26 @@ describe('trading service (real PostgreSQL)', () => {
     await db?.drop();
   });
 
+  it("a submitted order's events join the submitting call's trace; the next order's are its own", async () => {
+    const seen: { orderId: string; requestID: string | null }[] = [];
+    h.broker.createService({
+      name: 'trace-probe',
+      events: { 'order.filled': (ctx: { params: { order: Order }; requestID: string | null }) => void seen.push({ orderId: ctx.params.order.id, requestID: ctx.requestID }) },
+    });
+    await h.broker.waitForServices(['trace-probe']);
+    await createTenants(db.url, ['t-trace']);
+    const ids: string[] = [];
+    const orders: Order[] = [];
+    for (const key of ['k-trace-1', 'k-trace-2']) {
+      const r = await h.broker.call<{ order: Order; replayed: boolean }, object>('risk.submit', { p: { tenantId: 't-trace', idempotencyKey: key, intent: buy(0.01) } }, { requestID: `req-${key}` });
+      ids.push(`req-${key}`);
+      orders.push(r.order);
+    }
+    await until(() => seen.length >= 2);
+    for (let i = 0; i < 2; i++) expect(seen.find((x) => x.orderId === orders[i].id)?.requestID).toBe(ids[i]);
+    await h.broker.destroyService('trace-probe');
+  });
+
   it('paper buys fill at the ask and sells at the bid; netting keeps one position', async () => {
     const a = await h.submit('t1', 'k-buy', buy(0.3));
     expect(a.order.status).toBe('accepted');
