@@ -128,12 +128,13 @@ async function breakdown(broker: ServiceBroker, dbUrl: string): Promise<Record<s
   const c = new Client({ connectionString: u.toString() });
   await c.connect();
   await c.query('CREATE TABLE bench_scratch (id text PRIMARY KEY, k text UNIQUE, body jsonb)');
-  const time = async (fn: (i: number) => Promise<unknown>) => {
+  const time = async (fn: (i: number) => Promise<unknown>, idleMs = 0) => {
     const ms: number[] = [];
     for (let i = 0; i < 1200; i++) {
       const t0 = nowNs();
       await fn(i);
       if (i >= 200) ms.push(Number(nowNs() - t0) / 1e6);
+      if (idleMs > 0) await new Promise((r) => setTimeout(r, idleMs));
     }
     return round(summarize(ms));
   };
@@ -144,6 +145,9 @@ async function breakdown(broker: ServiceBroker, dbUrl: string): Promise<Record<s
     marketDataLatest: await time(() => broker.call('market-data.latest', { symbol: 'EURUSD' })),
     riskLimitsRead: await time(() => broker.call('risk.getLimits', {}, meta)),
     pgSelect1: await time(() => c.query('SELECT 1')),
+    // The same round trip after 1 ms idle, as between orders: on this VM waking an idle
+    // server process costs more than the query (the floor under every order's one write).
+    pgSelect1AfterIdle: await time(() => c.query('SELECT 1'), 1),
     pgInsertAsyncCommit: await time((i) => c.query('INSERT INTO bench_scratch (id, k, body) VALUES ($1, $2, $3) ON CONFLICT (k) DO NOTHING RETURNING *', [`i${i}`, `k${i}`, '{"a":1}'])),
   };
   await c.end();

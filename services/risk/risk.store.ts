@@ -1,6 +1,6 @@
 /** Data access for risk: per-tenant limits and the evaluation log. Every query filters by tenant_id. */
 import { DEFAULT_LIMITS, mergeLimits, RiskLimits, RiskLimitsPatch } from '../../lib/risk/limits';
-import type { Queryable, Row } from '../../lib/storage/db';
+import { prepared, type Queryable, type Row } from '../../lib/storage/db';
 import type { RiskCheckResult } from '../../types/trading';
 
 export interface LimitsRow {
@@ -87,20 +87,23 @@ export async function insertEvaluation(q: Queryable, e: Evaluation): Promise<voi
   );
 }
 
-/** Many evaluations in one statement. */
+/** Many evaluations in one statement of fixed text (prepared once per connection, whatever the batch size). */
+const INSERT_EVALUATIONS = prepared(
+  'risk.insertEvaluations',
+  `INSERT INTO risk_evaluations (id, tenant_id, source, decision_id, idempotency_key, account_id, symbol, side, volume, verdict, reason, checks, sizing, latency_us, created_at)
+   SELECT id, tenant_id, source, decision_id, idempotency_key, account_id, symbol, side, volume, verdict, reason, checks, sizing, latency_us, created_at
+   FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant_id text, source text, decision_id text, idempotency_key text, account_id text, symbol text, side text, volume numeric,
+     verdict text, reason text, checks jsonb, sizing jsonb, latency_us integer, created_at bigint)
+   ON CONFLICT (id) DO NOTHING`,
+);
+
 export async function insertEvaluations(q: Queryable, list: Evaluation[]): Promise<void> {
   if (list.length === 0) return;
-  const cols = 15;
-  const values: unknown[] = [];
-  const tuples = list.map((e, i) => {
-    values.push(e.id, e.tenantId, e.source, e.decisionId, e.idempotencyKey, e.accountId, e.symbol, e.side, e.volume, e.verdict, e.reason, JSON.stringify(e.checks), e.sizing ? JSON.stringify(e.sizing) : null, e.latencyUs, e.createdAt);
-    return '(' + Array.from({ length: cols }, (_, k) => `$${i * cols + k + 1}`).join(', ') + ')';
-  });
-  await q.query(
-    `INSERT INTO risk_evaluations (id, tenant_id, source, decision_id, idempotency_key, account_id, symbol, side, volume, verdict, reason, checks, sizing, latency_us, created_at)
-     VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
-    values,
-  );
+  const rows = list.map((e) => ({
+    id: e.id, tenant_id: e.tenantId, source: e.source, decision_id: e.decisionId, idempotency_key: e.idempotencyKey, account_id: e.accountId, symbol: e.symbol,
+    side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason, checks: e.checks, sizing: e.sizing, latency_us: e.latencyUs, created_at: e.createdAt,
+  }));
+  await q.query(INSERT_EVALUATIONS, [JSON.stringify(rows)]);
 }
 
 export async function listEvaluations(q: Queryable, tenantId: string, f: { verdict?: string; limit: number }): Promise<Evaluation[]> {
