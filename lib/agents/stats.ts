@@ -56,14 +56,22 @@ export function linearRegression(ys: ArrayLike<number>): Regression {
   return { slope, intercept, r2, residualSd: Math.sqrt(sse / (n - 2)) };
 }
 
-/** Fraction of `sample` strictly below x plus half of the ties, in [0, 1] (0.5 for an empty sample). */
-export function percentileRank(sample: ArrayLike<number>, x: number): number {
+/**
+ * Fraction of `sample` strictly below x plus half of the ties, in [0, 1] (0.5
+ * for an empty sample). With `tol` > 0, values within `tol` of x are ties:
+ * readings equal in exact arithmetic (an RSI left unchanged by a flat bar)
+ * can differ in their last bits, and which way depends on rounding.
+ */
+export function percentileRank(sample: ArrayLike<number>, x: number, tol = 0): number {
   if (sample.length === 0) return 0.5;
+  const lo = x - tol;
+  const hi = x + tol;
   let below = 0;
   let eq = 0;
   for (let i = 0; i < sample.length; i++) {
-    if (sample[i] < x) below++;
-    else if (sample[i] === x) eq++;
+    const v = sample[i];
+    if (v < lo) below++;
+    else if (v <= hi) eq++;
   }
   return (below + eq / 2) / sample.length;
 }

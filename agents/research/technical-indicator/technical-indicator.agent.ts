@@ -18,15 +18,28 @@
  * timeframes weigh 0.5/0.3/0.2. Confidence = agreement of the readings ×
  * how far they sit from the middle of their ranges × data sufficiency.
  * All readings are symmetric in price, so mirroring the series flips the signal.
+ *
+ * State: one `IndicatorTrack` (indicator-track.ts) per series read — the
+ * queried timeframe's own bars, a higher timeframe's own bars, or a higher
+ * timeframe resampled from the queried one — fed the bars it has not seen
+ * when it is read (a `BarCursor` on the store), so an opinion costs one step
+ * of each indicator per new bar plus ranking the rings. The indicators run
+ * from the first bar held, not from a window ending at the current bar (see
+ * indicator-track.ts; RSI, MACD and ADX differ from a windowed computation by
+ * their decayed seed). A track starts over from the store when its series is
+ * revised (a bar inserted before the last, or replaced by other values); a
+ * query into the past (`asOf` before the track's last bar) is computed from
+ * the store's bars up to `asOf`, from scratch.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { BarStore, barsFor, closeTime, higherTimeframes } from '../../../lib/agents/bars';
+import { BarCursor, BarStore, closeTime, higherTimeframes, resample, Resampler } from '../../../lib/agents/bars';
 import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { percentileRank } from '../../../lib/agents/stats';
-import { Adx, BBands, Macd, Rsi, Stoch } from '../../../lib/indicators';
 import type { OpinionQuery } from '../../../types/agents';
-import { Candle, TF_MS, Timeframe } from '../../../types/market';
+import type { Timeframe } from '../../../types/market';
+import { IndicatorTrack, readTimeframe, TfReading } from './indicator-track';
+
+export { readTimeframe, type TfReading } from './indicator-track';
 
 export interface TechnicalParams {
   lookback: number;
@@ -42,85 +55,43 @@ export const TECHNICAL_PARAMS: ParamSchema<TechnicalParams> = {
 
 const TF_WEIGHTS = [0.5, 0.3, 0.2];
 
-export interface TfReading {
-  tf: Timeframe;
-  score: number;
-  rsi: number;
-  rsiRank: number;
-  /** The RSI at this symbol's own 10th and 90th percentiles. */
-  rsiLow: number;
-  rsiHigh: number;
-  kRank: number;
-  bRank: number;
-  macdZ: number;
-  di: number;
-  adx: number;
-  adxRank: number;
-  parts: number[];
-}
+/** Tracks kept at most (least recently created dropped first; a dropped one is rebuilt from the store when read again). */
+const MAX_TRACKS = 256;
 
-/** Last finite values of a series (up to n), oldest first. */
-function tail(xs: Float64Array, n: number): number[] {
-  const out: number[] = [];
-  for (let i = Math.max(0, xs.length - n); i < xs.length; i++) if (Number.isFinite(xs[i])) out.push(xs[i]);
-  return out;
-}
+/** An IndicatorTrack fed from one store series, directly or resampled to a higher timeframe. */
+class Track {
+  ind: IndicatorTrack;
+  private readonly cursor: BarCursor;
+  private readonly resampler: Resampler | null;
 
-function q(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const r = p * (s.length - 1);
-  const lo = Math.floor(r);
-  return s[lo] + (s[Math.ceil(r)] - s[lo]) * (r - lo);
-}
-
-/** All readings of one timeframe's bars (null when the indicators are not warmed up). */
-export function readTimeframe(bars: readonly Candle[], lookback: number): TfReading | null {
-  const closes = new Float64Array(bars.length);
-  for (let i = 0; i < bars.length; i++) closes[i] = bars[i].c;
-  const rsi = tail(new Rsi(14).computeTyped(closes).values, lookback);
-  const macd = tail(new Macd(12, 26, 9).computeTyped(closes).hist, lookback);
-  const bb = new BBands(20, 2).computeTyped(closes);
-  const adxOut = new Adx(14).computeTyped(bars);
-  const st = tail(new Stoch(14, 3, 3).computeTyped(bars).k, lookback);
-  const adx = tail(adxOut.adx, lookback);
-  const pctB: number[] = [];
-  for (let i = Math.max(0, bars.length - lookback); i < bars.length; i++) {
-    const w = bb.upper[i] - bb.lower[i];
-    if (Number.isFinite(w) && w > 0) pctB.push((bars[i].c - bb.lower[i]) / w);
+  constructor(store: BarStore, symbol: string, from: Timeframe, tf: Timeframe, lookback: number) {
+    this.cursor = new BarCursor(store, symbol, from);
+    this.resampler = from === tf ? null : new Resampler(tf);
+    this.ind = new IndicatorTrack(tf, lookback);
   }
-  const need = 20;
-  if (rsi.length < need || macd.length < need || st.length < need || adx.length < need || pctB.length < need) return null;
-  const last = <T>(xs: T[]) => xs[xs.length - 1];
-  const rsiRank = percentileRank(rsi, last(rsi));
-  const kRank = percentileRank(st, last(st));
-  const bRank = percentileRank(pctB, last(pctB));
-  const m = macd.reduce((a, b) => a + b, 0) / macd.length;
-  const sd = Math.sqrt(macd.reduce((a, b) => a + (b - m) ** 2, 0) / (macd.length - 1));
-  const macdZ = sd > 0 ? last(macd) / sd : 0;
-  const pdi = adxOut.plusDI[adxOut.plusDI.length - 1];
-  const mdi = adxOut.minusDI[adxOut.minusDI.length - 1];
-  const di = pdi + mdi > 0 ? (pdi - mdi) / (pdi + mdi) : 0;
-  const adxRank = percentileRank(adx, last(adx));
-  const reversion = [(0.5 - rsiRank) * 2, (0.5 - kRank) * 2, (0.5 - bRank) * 2];
-  const trend = [Math.tanh(macdZ), di];
-  const rev = (reversion[0] + reversion[1] + reversion[2]) / 3;
-  const tr = (trend[0] + trend[1]) / 2;
-  const score = adxRank * tr + (1 - adxRank) * rev;
-  return {
-    tf: bars[0].tf,
-    score,
-    rsi: last(rsi),
-    rsiRank,
-    rsiLow: q(rsi, 0.1),
-    rsiHigh: q(rsi, 0.9),
-    kRank,
-    bRank,
-    macdZ,
-    di,
-    adx: last(adx),
-    adxRank,
-    parts: [...trend.map((x) => x * adxRank), ...reversion.map((x) => x * (1 - adxRank))],
-  };
+
+  /** Feeds the bars closed by `asOf` not yet folded; false when the track is already past `asOf`. */
+  sync(asOf: number | undefined): boolean {
+    const st = this.cursor.advance(asOf);
+    if (st === null) return false;
+    if (st.restart) {
+      this.ind = new IndicatorTrack(this.ind.tf, this.ind.lookback);
+      this.resampler?.reset();
+    }
+    const rs = this.resampler;
+    for (let i = st.from; i < st.to; i++) {
+      if (rs === null) {
+        this.ind.push(st.bars[i]);
+        continue;
+      }
+      const g = rs.add(st.bars[i]);
+      if (g !== null) {
+        if (rs.revised) this.ind.replaceLast(g);
+        else this.ind.push(g);
+      }
+    }
+    return true;
+  }
 }
 
 export class TechnicalIndicatorAgent implements Agent {
@@ -130,8 +101,8 @@ export class TechnicalIndicatorAgent implements Agent {
   readonly events = ['candle.closed'] as const;
   private readonly bars = new BarStore(3000);
   private params: TechnicalParams;
-  /** Higher-timeframe readings change only when one of their bars completes: kept per completed bar. */
-  private readonly higher = new Map<string, TfReading | null>();
+  /** Per series read: `SYMBOL|tf` (own bars) or `SYMBOL|from>tf` (resampled). */
+  private readonly tracks = new Map<string, Track>();
 
   constructor(params: Partial<TechnicalParams> = {}) {
     this.params = applyParams(TECHNICAL_PARAMS, { lookback: 250, minBars: 120, higherTimeframes: 2 }, params);
@@ -141,30 +112,49 @@ export class TechnicalIndicatorAgent implements Agent {
     if (e.type === 'candle.closed') this.bars.add(e.candle);
   }
 
+  private track(symbol: string, from: Timeframe, tf: Timeframe): Track {
+    const key = from === tf ? symbol + '|' + tf : symbol + '|' + from + '>' + tf;
+    let t = this.tracks.get(key);
+    if (!t) {
+      if (this.tracks.size >= MAX_TRACKS) this.tracks.delete(this.tracks.keys().next().value as string);
+      this.tracks.set(key, (t = new Track(this.bars, symbol, from, tf, this.params.lookback)));
+    }
+    return t;
+  }
+
+  /** Readings of `symbol`'s own `tf` bars as of `asOf`. */
+  private ownReading(symbol: string, tf: Timeframe, asOf: number | undefined): TfReading | null {
+    const t = this.track(symbol, tf, tf);
+    if (t.sync(asOf)) return t.ind.reading();
+    return readTimeframe(this.bars.get(symbol, tf, asOf), this.params.lookback);
+  }
+
+  /** Readings of `tf` resampled from the `from` bars as of `asOf`, null with fewer than `minBars` resampled bars. */
+  private resampledReading(symbol: string, from: Timeframe, tf: Timeframe, asOf: number | undefined): TfReading | null {
+    const { minBars, lookback } = this.params;
+    const t = this.track(symbol, from, tf);
+    if (t.sync(asOf)) return t.ind.count >= minBars ? t.ind.reading() : null;
+    const rs = resample(this.bars.get(symbol, from, asOf), tf);
+    return rs.length >= minBars ? readTimeframe(rs, lookback) : null;
+  }
+
+  /** A higher timeframe: its own bars when the store holds `minBars` of them (market-data publishes every timeframe), else resampled from the queried one. */
+  private higherReading(symbol: string, base: Timeframe, tf: Timeframe, asOf: number | undefined): TfReading | null {
+    if (this.bars.get(symbol, tf, asOf).length >= this.params.minBars) return this.ownReading(symbol, tf, asOf);
+    return this.resampledReading(symbol, base, tf, asOf);
+  }
+
   opine(qr: OpinionQuery): OpinionDraft {
     const p = this.params;
     const base = this.bars.get(qr.symbol, qr.tf, qr.asOf);
     const asOf = qr.asOf ?? (base.length > 0 ? closeTime(base[base.length - 1]) : 0);
     const head = { agent: this.id, group: this.group, symbol: qr.symbol, tf: qr.tf, asOf };
     if (base.length < p.minBars) return neutralDraft(head, `${qr.symbol} ${qr.tf}: ${base.length} bars so far, ${p.minBars} needed to rank the indicators against their own history.`);
-    const window = p.lookback + 60;
     const readings: TfReading[] = [];
-    const baseEnd = closeTime(base[base.length - 1]);
-    for (const tf of [qr.tf, ...higherTimeframes(qr.tf, p.higherTimeframes)]) {
-      if (tf === qr.tf) {
-        const r = readTimeframe(base.slice(-window), p.lookback);
-        if (r) readings.push(r);
-        continue;
-      }
-      const own = this.bars.latest(qr.symbol, tf);
-      const key = `${qr.symbol}|${tf}|${Math.floor(baseEnd / TF_MS[tf])}|${own?.t ?? ''}|${p.lookback}|${p.minBars}`;
-      let r = this.higher.get(key);
-      if (r === undefined) {
-        const b = barsFor(this.bars, qr.symbol, tf, base, qr.asOf, p.minBars);
-        r = b.length >= p.minBars ? readTimeframe(b.slice(-window), p.lookback) : null;
-        if (this.higher.size >= 256) this.higher.delete(this.higher.keys().next().value as string);
-        this.higher.set(key, r);
-      }
+    const own = this.ownReading(qr.symbol, qr.tf, qr.asOf);
+    if (own) readings.push(own);
+    for (const tf of higherTimeframes(qr.tf, p.higherTimeframes)) {
+      const r = this.higherReading(qr.symbol, qr.tf, tf, qr.asOf);
       if (r) readings.push(r);
     }
     if (readings.length === 0) return neutralDraft(head, `${qr.symbol} ${qr.tf}: indicators still warming up.`);
@@ -198,8 +188,9 @@ export class TechnicalIndicatorAgent implements Agent {
   }
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {
-    this.params = applyParams(TECHNICAL_PARAMS, this.params, patch);
-    this.higher.clear();
+    const next = applyParams(TECHNICAL_PARAMS, this.params, patch);
+    if (next.lookback !== this.params.lookback) this.tracks.clear();
+    this.params = next;
     return { ...this.params };
   }
 
@@ -208,6 +199,6 @@ export class TechnicalIndicatorAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { bars: this.bars.describe() };
+    return { bars: this.bars.describe(), tracks: this.tracks.size };
   }
 }

@@ -1,0 +1,170 @@
+/**
+ * The last `size` values of a stream in a fixed Float64Array ring: the
+ * bounded memory behind agents' incremental state (recent indicator readings,
+ * returns, positions). Reading is oldest first.
+ */
+export class RollingWindow {
+  private readonly buf: Float64Array;
+  /** Slot the next push writes. */
+  private pos = 0;
+  private n = 0;
+
+  constructor(readonly size: number) {
+    this.buf = new Float64Array(size);
+  }
+
+  /** Values held (at most `size`). */
+  get length(): number {
+    return this.n;
+  }
+
+  push(x: number): void {
+    this.buf[this.pos] = x;
+    this.pos = this.pos + 1 === this.size ? 0 : this.pos + 1;
+    if (this.n < this.size) this.n++;
+  }
+
+  /** Overwrites the latest value (a revised last bar). */
+  setLast(x: number): void {
+    if (this.n === 0) return;
+    this.buf[this.pos === 0 ? this.size - 1 : this.pos - 1] = x;
+  }
+
+  /** The i-th value held, oldest first (0 ≤ i < length). */
+  at(i: number): number {
+    let k = this.pos - this.n + i;
+    if (k < 0) k += this.size;
+    return this.buf[k];
+  }
+
+  /** The latest value (NaN when empty). */
+  last(): number {
+    return this.n === 0 ? NaN : this.buf[this.pos === 0 ? this.size - 1 : this.pos - 1];
+  }
+
+  /** Copies the last `k` values (all by default), oldest first, into `out` from index 0; returns how many were copied. */
+  copyTo(out: Float64Array, k = this.n): number {
+    const m = Math.min(k, this.n);
+    let j = this.pos - m;
+    if (j < 0) j += this.size;
+    for (let i = 0; i < m; i++) {
+      out[i] = this.buf[j];
+      if (++j === this.size) j = 0;
+    }
+    return m;
+  }
+
+  clear(): void {
+    this.pos = 0;
+    this.n = 0;
+  }
+}
+
+/**
+ * A RollingWindow that also keeps its finite values sorted (NaN and ±∞ are
+ * held as gaps and never ranked), so a percentile rank is a binary search
+ * and a quantile a lookup. A push costs two moves within the sorted copy.
+ */
+export class SortedWindow {
+  private readonly recent: RollingWindow;
+  private readonly sorted: Float64Array;
+  private m = 0;
+
+  constructor(readonly size: number) {
+    this.recent = new RollingWindow(size);
+    this.sorted = new Float64Array(size);
+  }
+
+  /** Values held, gaps included. */
+  get length(): number {
+    return this.recent.length;
+  }
+
+  /** Finite values held. */
+  get count(): number {
+    return this.m;
+  }
+
+  push(x: number): void {
+    if (this.recent.length === this.size) this.remove(this.recent.at(0));
+    this.recent.push(x);
+    this.insert(x);
+  }
+
+  /** Overwrites the latest value. */
+  setLast(x: number): void {
+    if (this.recent.length === 0) return this.push(x);
+    this.remove(this.recent.last());
+    this.recent.setLast(x);
+    this.insert(x);
+  }
+
+  /** The latest finite value (NaN when none). */
+  lastFinite(): number {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const v = this.recent.at(i);
+      if (v - v === 0) return v;
+    }
+    return NaN;
+  }
+
+  /** The i-th value held, oldest first, gaps included. */
+  at(i: number): number {
+    return this.recent.at(i);
+  }
+
+  /** Values held oldest first, gaps included, into `out`; returns how many. */
+  copyTo(out: Float64Array): number {
+    return this.recent.copyTo(out);
+  }
+
+  /** Share of the finite values below x plus half of those within `tol` of x (`percentileRank` with a tolerance); 0.5 when empty. */
+  rank(x: number, tol = 0): number {
+    if (this.m === 0) return 0.5;
+    const below = this.countBelow(x - tol, false);
+    const upTo = this.countBelow(x + tol, true);
+    return (below + (upTo - below) / 2) / this.m;
+  }
+
+  /** q-quantile (0..1) of the finite values, by linear interpolation (NaN when empty). */
+  quantile(q: number): number {
+    if (this.m === 0) return NaN;
+    const s = this.sorted;
+    const r = q * (this.m - 1);
+    const lo = Math.floor(r);
+    return s[lo] + (s[Math.ceil(r)] - s[lo]) * (r - lo);
+  }
+
+  clear(): void {
+    this.recent.clear();
+    this.m = 0;
+  }
+
+  /** Number of sorted values < x, or ≤ x with `inclusive`. */
+  private countBelow(x: number, inclusive: boolean): number {
+    const s = this.sorted;
+    let lo = 0;
+    let hi = this.m;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid] < x || (inclusive && s[mid] === x)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private insert(x: number): void {
+    if (!(x - x === 0)) return;
+    const at = this.countBelow(x, true);
+    this.sorted.copyWithin(at + 1, at, this.m);
+    this.sorted[at] = x;
+    this.m++;
+  }
+
+  private remove(x: number): void {
+    if (!(x - x === 0)) return;
+    const at = this.countBelow(x, false);
+    this.sorted.copyWithin(at, at + 1, this.m);
+    this.m--;
+  }
+}
