@@ -21,7 +21,7 @@
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarStore } from '../../../lib/agents/bars';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { mean, median, percentileRankSorted, quantileSorted, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
@@ -227,7 +227,7 @@ export class ExecutionTimingAgent implements Agent {
     const wait = clamp(1 - keep, 0, 1);
     features.wait = wait;
     const verdict = veto ? 'do not trade now' : wait >= 0.5 ? 'wait' : wait >= 0.2 ? 'enter with care' : 'now is fine';
-    const draft: OpinionDraft = { ...head, signal: 0, p: toProbabilities(0, wait, wait), confidence: wait, features, rationale: `${q.symbol}: ${verdict} (wait ${fmt(wait, 2)}): ${reasons.join('; ')}.` };
+    const draft = opinionDraft(head, 0, toProbabilities(0, wait, wait), wait, `${q.symbol}: ${verdict} (wait ${fmt(wait, 2)}): ${reasons.join('; ')}.`, features);
     if (veto) draft.veto = { reason: veto };
     return draft;
   }

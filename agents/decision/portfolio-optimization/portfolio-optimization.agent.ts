@@ -21,7 +21,7 @@
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarStore, closeTime } from '../../../lib/agents/bars';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { correlation, mean, stdev } from '../../../lib/agents/stats';
 import { MemoryGraphStore } from '../../../lib/storage/adapters/memory-graph';
@@ -43,24 +43,51 @@ export const PORTFOLIO_PARAMS: ParamSchema<PortfolioParams> = {
 
 const DEFAULTS: PortfolioParams = { window: 250, minBars: 60, symbols: [] };
 
-/** Returns of each symbol on the bar times all share, oldest first (last `window`). */
+/**
+ * Returns of each symbol on the bar times all share, oldest first (last
+ * `window`), looking at each series' last 2·window+1 bars. One walk back from
+ * the newest bars of all series at once: no sets, maps or copies of the series.
+ */
 function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf: number | undefined, window: number): { times: number[]; returns: Map<string, Float64Array> } {
-  const series = symbols.map((s) => store.get(s, tf, asOf).slice(-(window * 2 + 1)));
+  const k = symbols.length;
+  const series = symbols.map((s) => store.get(s, tf, asOf));
   if (series.some((s) => s.length < 2)) return { times: [], returns: new Map() };
-  let common = new Set(series[0].map((b) => b.t));
-  for (const s of series.slice(1)) {
-    const ts = new Set(s.map((b) => b.t));
-    common = new Set([...common].filter((t) => ts.has(t)));
+  const floor = series.map((s) => Math.max(0, s.length - (window * 2 + 1)));
+  const idx = series.map((s) => s.length - 1);
+  const want = window + 1;
+  // Common bars, newest first: times and, per symbol, the index of the bar at that time.
+  const timesDesc: number[] = [];
+  const at: number[][] = symbols.map(() => []);
+  walk: while (timesDesc.length < want) {
+    // The latest time every series can still share is the earliest of their current bars.
+    let t = Infinity;
+    for (let j = 0; j < k; j++) if (series[j][idx[j]].t < t) t = series[j][idx[j]].t;
+    let all = true;
+    for (let j = 0; j < k; j++) {
+      while (series[j][idx[j]].t > t) if (--idx[j] < floor[j]) break walk;
+      if (series[j][idx[j]].t !== t) all = false;
+    }
+    if (!all) continue;
+    timesDesc.push(t);
+    for (let j = 0; j < k; j++) {
+      at[j].push(idx[j]);
+      idx[j]--;
+    }
+    for (let j = 0; j < k; j++) if (idx[j] < floor[j]) break walk;
   }
-  const times = [...common].sort((a, b) => a - b).slice(-(window + 1));
+  const n = timesDesc.length;
   const returns = new Map<string, Float64Array>();
-  symbols.forEach((sym, k) => {
-    const byT = new Map(series[k].map((b) => [b.t, b.c]));
-    const r = new Float64Array(Math.max(0, times.length - 1));
-    for (let i = 1; i < times.length; i++) r[i - 1] = byT.get(times[i])! / byT.get(times[i - 1])! - 1;
+  symbols.forEach((sym, j) => {
+    const s = series[j];
+    const ix = at[j];
+    const r = new Float64Array(Math.max(0, n - 1));
+    // ix is newest first: return i (oldest first) runs from bar ix[n-1-i] to ix[n-2-i].
+    for (let i = 1; i < n; i++) r[i - 1] = s[ix[n - 1 - i]].c / s[ix[n - i]].c - 1;
     returns.set(sym, r);
   });
-  return { times: times.slice(1), returns };
+  const times: number[] = [];
+  for (let i = n - 2; i >= 0; i--) times.push(timesDesc[i]);
+  return { times, returns };
 }
 
 /** Shrunk t-statistic of a mean: t · t²/(1+t²). */
@@ -159,7 +186,7 @@ export class PortfolioOptimizationAgent implements Agent {
       ? `book ${[...weights].map(([s, w]) => `${s} ${w >= 0 ? '+' : ''}${fmt(w, 3)}×`).join(', ')} (gross ${fmt(gross, 3)}× equity); ${q.symbol} correlates ${rhoIP >= 0 ? '+' : ''}${fmt(rhoIP, 2)} with it, so ${rhoIP > 0.1 ? 'more long concentrates risk and a short hedges' : rhoIP < -0.1 ? 'a long hedges it' : 'it neither adds to nor hedges it'}`
       : 'no open book: only the drift speaks';
     const rationale = `${q.symbol} ${q.tf} over ${n} shared bars: ${bookText}; drift t ${fmt(tI, 2)} (shrunk)${hasBook ? ` vs book ${fmt(tP, 2)}` : ''}${related.length ? `; correlations ${related.join(', ')}` : ''}. ${signal > 0.05 ? 'More long exposure improves the portfolio.' : signal < -0.05 ? 'More short exposure (or less long) improves the portfolio.' : 'Neither side improves it much.'}`;
-    return { ...head, signal, p: toProbabilities(signal, confidence), confidence, rationale, features: { rhoBook: rhoIP, gross, driftT: tI, bookT: tP, diversification, meanVariance: mv, bars: n } };
+    return opinionDraft(head, signal, toProbabilities(signal, confidence), confidence, rationale, { rhoBook: rhoIP, gross, driftT: tI, bookT: tP, diversification, meanVariance: mv, bars: n });
   }
 
   configure(patch: Record<string, unknown>, tenantId?: string): Record<string, unknown> {

@@ -19,9 +19,8 @@
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarStore, barsFor, closeTime, higherTimeframes } from '../../../lib/agents/bars';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { linearRegression, stdev } from '../../../lib/agents/stats';
 import type { OpinionQuery } from '../../../types/agents';
 import type { Candle, Timeframe } from '../../../types/market';
 import { candlePattern, levels, meanTrueRange, structureScore, swings } from './structure';
@@ -54,15 +53,34 @@ export interface TrendReading {
 export function trendOf(bars: readonly Candle[], window: number): TrendReading | null {
   const n = Math.min(window, bars.length);
   if (n < 10) return null;
-  const closes = new Float64Array(n);
-  for (let i = 0; i < n; i++) closes[i] = bars[bars.length - n + i].c;
-  const reg = linearRegression(closes);
-  const diffs = new Float64Array(n - 1);
-  for (let i = 1; i < n; i++) diffs[i - 1] = closes[i] - closes[i - 1];
-  const noise = stdev(diffs) * Math.sqrt(n - 1);
-  const move = reg.slope * (n - 1);
+  const off = bars.length - n;
+  // Least squares through (i, close) and the σ of the close-to-close moves, in one pass each
+  // and in the order of linearRegression and stdev, without copying the closes.
+  let sy = 0;
+  for (let i = 0; i < n; i++) sy += bars[off + i].c;
+  const my = sy / n;
+  const mx = (n - 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = i - mx;
+    const dy = bars[off + i].c - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  const slope = sxy / sxx;
+  const r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
+  let sd = 0;
+  for (let i = 1; i < n; i++) sd += bars[off + i].c - bars[off + i - 1].c;
+  const md = sd / (n - 1);
+  let ss = 0;
+  for (let i = 1; i < n; i++) ss += (bars[off + i].c - bars[off + i - 1].c - md) ** 2;
+  const noise = n - 1 < 2 ? NaN : Math.sqrt(ss / (n - 2)) * Math.sqrt(n - 1);
+  const move = slope * (n - 1);
   const z = noise > 0 ? move / noise : 0;
-  return { tf: bars[0].tf, score: Math.tanh(z) * Math.sqrt(reg.r2), r2: reg.r2, movePct: move / closes[n - 1] };
+  return { tf: bars[0].tf, score: Math.tanh(z) * Math.sqrt(r2), r2, movePct: move / bars[bars.length - 1].c };
 }
 
 export class MarketAnalysisAgent implements Agent {
@@ -147,7 +165,7 @@ export class MarketAnalysisAgent implements Agent {
     }
     if (lv.support !== null) features.support = lv.support;
     if (lv.resistance !== null) features.resistance = lv.resistance;
-    return { ...head, signal, p: toProbabilities(signal, confidence), confidence, features, rationale };
+    return opinionDraft(head, signal, toProbabilities(signal, confidence), confidence, rationale, features);
   }
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {

@@ -36,11 +36,16 @@ export function swings(bars: readonly Candle[], k: number): Swing[] {
  * enough swings.
  */
 export function structureScore(sw: readonly Swing[]): { score: number; text: string } {
-  const highs = sw.filter((s) => s.kind === 'high');
-  const lows = sw.filter((s) => s.kind === 'low');
+  // The last two swing highs and lows, newest first.
+  const highs: number[] = [];
+  const lows: number[] = [];
+  for (let i = sw.length - 1; i >= 0 && (highs.length < 2 || lows.length < 2); i--) {
+    const list = sw[i].kind === 'high' ? highs : lows;
+    if (list.length < 2) list.push(sw[i].price);
+  }
   if (highs.length < 2 || lows.length < 2) return { score: 0, text: 'not enough swings for a structure' };
-  const hh = Math.sign(highs[highs.length - 1].price - highs[highs.length - 2].price);
-  const hl = Math.sign(lows[lows.length - 1].price - lows[lows.length - 2].price);
+  const hh = Math.sign(highs[0] - highs[1]);
+  const hl = Math.sign(lows[0] - lows[1]);
   const score = (hh + hl) / 2;
   const hs = hh > 0 ? 'higher highs' : hh < 0 ? 'lower highs' : 'equal highs';
   const ls = hl > 0 ? 'higher lows' : hl < 0 ? 'lower lows' : 'equal lows';
@@ -65,8 +70,12 @@ export function levels(bars: readonly Candle[], sw: readonly Swing[]): Levels {
     if (s.price < close && (support === null || s.price > support)) support = s.price;
     if (s.price > close && (resistance === null || s.price < resistance)) resistance = s.price;
   }
-  const lastHigh = [...sw].reverse().find((s) => s.kind === 'high');
-  const lastLow = [...sw].reverse().find((s) => s.kind === 'low');
+  let lastHigh: Swing | undefined;
+  let lastLow: Swing | undefined;
+  for (let i = sw.length - 1; i >= 0 && (!lastHigh || !lastLow); i--) {
+    if (sw[i].kind === 'high') lastHigh ??= sw[i];
+    else lastLow ??= sw[i];
+  }
   const breakout = lastHigh && close > lastHigh.price ? 1 : lastLow && close < lastLow.price ? -1 : 0;
   const position = support !== null && resistance !== null ? (close - support) / (resistance - support) : null;
   return { support, resistance, breakout, position };

@@ -33,7 +33,7 @@
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarCursor, BarStore, closeTime, higherTimeframes, resample, Resampler } from '../../../lib/agents/bars';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import type { OpinionQuery } from '../../../types/agents';
 import type { Timeframe } from '../../../types/market';
@@ -184,7 +184,7 @@ export class TechnicalIndicatorAgent implements Agent {
       .join('; ');
     const features: Record<string, number> = { agreement };
     for (const r of readings) Object.assign(features, { [`rsi_${r.tf}`]: r.rsi, [`rsiRank_${r.tf}`]: r.rsiRank, [`adxRank_${r.tf}`]: r.adxRank, [`macdZ_${r.tf}`]: r.macdZ, [`score_${r.tf}`]: r.score });
-    return { ...head, signal, p: toProbabilities(signal, confidence), confidence, features, rationale: `${qr.symbol} ${qr.tf}: ${txt}. Reading ${signal > 0.05 ? 'bullish' : signal < -0.05 ? 'bearish' : 'neutral'}.` };
+    return opinionDraft(head, signal, toProbabilities(signal, confidence), confidence, `${qr.symbol} ${qr.tf}: ${txt}. Reading ${signal > 0.05 ? 'bullish' : signal < -0.05 ? 'bearish' : 'neutral'}.`, features);
   }
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {
