@@ -168,3 +168,85 @@ export class SortedWindow {
     this.m--;
   }
 }
+
+/**
+ * The last `size` finite values of a stream in a ring, and a sorted snapshot
+ * of them refreshed on demand (`refresh`). A refresh merges the values pushed
+ * and dropped since the previous one into the snapshot — linear in `size`
+ * plus sorting the changes — instead of sorting everything again; after more
+ * than `size` pushes it sorts. Either way the snapshot is exactly the ring's
+ * values in ascending order.
+ */
+export class SortedSnapshot {
+  private readonly ring: Float64Array;
+  private pos = 0;
+  private n = 0;
+  /** The ring's values in ascending order as of the last refresh. */
+  sorted = new Float64Array(0);
+  private added: number[] = [];
+  private dropped: number[] = [];
+  /** More pushes since the last refresh than the ring holds: the next refresh sorts. */
+  private spilled = false;
+
+  constructor(readonly size: number) {
+    this.ring = new Float64Array(size);
+  }
+
+  /** Values held. */
+  get length(): number {
+    return this.n;
+  }
+
+  push(x: number): void {
+    if (this.n === this.size) {
+      if (!this.spilled) this.dropped.push(this.ring[this.pos]);
+    } else this.n++;
+    this.ring[this.pos] = x;
+    this.pos = this.pos + 1 === this.size ? 0 : this.pos + 1;
+    if (this.spilled) return;
+    this.added.push(x);
+    if (this.added.length > this.size) {
+      this.spilled = true;
+      this.added = [];
+      this.dropped = [];
+    }
+  }
+
+  /** The last `k` values (at most all held), oldest first, into `out`; returns how many. */
+  copyLast(out: Float64Array, k: number): number {
+    const m = Math.min(k, this.n);
+    let j = this.pos - m;
+    if (j < 0) j += this.size;
+    for (let i = 0; i < m; i++) {
+      out[i] = this.ring[j];
+      if (++j === this.size) j = 0;
+    }
+    return m;
+  }
+
+  refresh(): void {
+    if (this.spilled) {
+      this.sorted = new Float64Array(this.n);
+      this.copyLast(this.sorted, this.n);
+      this.sorted.sort();
+    } else if (this.added.length > 0) {
+      const a = this.sorted;
+      const b = Float64Array.from(this.added).sort();
+      const r = Float64Array.from(this.dropped).sort();
+      const out = new Float64Array(this.n);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      let o = 0;
+      while (i < a.length || j < b.length) {
+        const x = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
+        if (k < r.length && r[k] === x) k++;
+        else out[o++] = x;
+      }
+      this.sorted = out;
+    }
+    this.added = [];
+    this.dropped = [];
+    this.spilled = false;
+  }
+}

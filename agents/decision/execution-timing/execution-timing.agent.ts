@@ -19,14 +19,15 @@
  * fused direction). A spread beyond `vetoSpreadMultiple` × its median vetoes.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { BarStore } from '../../../lib/agents/bars';
+import { BarCursor, BarStore } from '../../../lib/agents/bars';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
 import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { mean, median, percentileRankSorted, quantileSorted, stdev } from '../../../lib/agents/stats';
+import { RollingWindow, SortedSnapshot } from '../../../lib/agents/rolling';
+import { mean, percentileRankSorted, quantileSelect, quantileSorted, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
 import type { OpinionQuery } from '../../../types/agents';
-import { Candle, TF_MS } from '../../../types/market';
+import { Candle, TF_MS, Timeframe } from '../../../types/market';
 
 export interface ExecutionTimingParams {
   spreadWindow: number;
@@ -54,35 +55,9 @@ export const EXECUTION_TIMING_PARAMS: ParamSchema<ExecutionTimingParams> = {
   weightEvent: { type: 'number', min: 0, max: 1, doc: 'weight of the event reason' },
 };
 
-/** Float ring buffer. */
-class Ring {
-  readonly buf: Float64Array;
-  n = 0;
-  i = 0;
-  constructor(size: number) {
-    this.buf = new Float64Array(size);
-  }
-  push(x: number): void {
-    this.buf[this.i] = x;
-    this.i = (this.i + 1) % this.buf.length;
-    if (this.n < this.buf.length) this.n++;
-  }
-  /** The last k values (oldest first). */
-  last(k: number): Float64Array {
-    const m = Math.min(k, this.n);
-    const out = new Float64Array(m);
-    for (let j = 0; j < m; j++) out[j] = this.buf[(this.i - m + j + this.buf.length) % this.buf.length];
-    return out;
-  }
-  values(): Float64Array {
-    return this.last(this.n);
-  }
-}
-
 interface SymbolState {
-  spreads: Ring;
-  /** Relative spreads (spread / mid) as a sorted sample, refreshed every so many ticks. */
-  sorted: Float64Array;
+  /** Relative spreads (spread / mid) and their sorted sample, refreshed every so many ticks. */
+  spreads: SortedSnapshot;
   sinceSort: number;
   lastTick: number;
   /** Sum and count of ticks-per-minute by UTC hour. */
@@ -90,9 +65,29 @@ interface SymbolState {
   hourN: Float64Array;
 }
 
+/** True ranges of the bars of one series (the last 720), fed the bars they have not seen when read. */
+interface RangeTrack {
+  cursor: BarCursor;
+  tr: RollingWindow;
+  prev: Candle | null;
+}
+
+/** Bars whose ranges the volatility reason looks at. */
+const RANGE_BARS = 720;
+
 function trueRange(b: Candle, prev: Candle | undefined): number {
   return prev ? Math.max(b.h - b.l, Math.abs(b.h - prev.c), Math.abs(b.l - prev.c)) : b.h - b.l;
 }
+
+/** UTC hour (0–23) of a time in ms, as Date#getUTCHours. */
+function utcHour(t: number): number {
+  return (((Math.floor(t / 3_600_000) % 24) + 24) % 24) | 0;
+}
+
+/** Scratch for ranges, their 5-bar means and recent spreads (single-threaded, used within one call). */
+const ranges = new Float64Array(RANGE_BARS);
+const means = new Float64Array(RANGE_BARS);
+let recentSpreads = new Float64Array(16);
 
 export class ExecutionTimingAgent implements Agent {
   readonly id = 'execution-timing';
@@ -101,6 +96,7 @@ export class ExecutionTimingAgent implements Agent {
   readonly events = ['ticks.received', 'candle.closed', 'calendar.published'] as const;
   private readonly bars = new BarStore(400);
   private readonly state = new Map<string, SymbolState>();
+  private readonly rangeTracks = new Map<string, RangeTrack>();
   private readonly calendar = new CalendarBook('high');
   private params: ExecutionTimingParams;
 
@@ -115,7 +111,7 @@ export class ExecutionTimingAgent implements Agent {
   private sym(symbol: string): SymbolState {
     let s = this.state.get(symbol);
     if (!s) {
-      s = { spreads: new Ring(this.params.spreadWindow), sorted: new Float64Array(0), sinceSort: 0, lastTick: 0, hourSum: new Float64Array(24), hourN: new Float64Array(24) };
+      s = { spreads: new SortedSnapshot(this.params.spreadWindow), sinceSort: 0, lastTick: 0, hourSum: new Float64Array(24), hourN: new Float64Array(24) };
       this.state.set(symbol, s);
     }
     return s;
@@ -125,11 +121,13 @@ export class ExecutionTimingAgent implements Agent {
     if (e.type === 'ticks.received') {
       for (const t of e.ticks) {
         if (!(t.ask >= t.bid) || t.bid <= 0) continue;
+        const spread = (t.ask - t.bid) / ((t.ask + t.bid) / 2);
+        if (!Number.isFinite(spread)) continue;
         const s = this.sym(t.symbol);
-        s.spreads.push((t.ask - t.bid) / ((t.ask + t.bid) / 2));
+        s.spreads.push(spread);
         s.lastTick = Math.max(s.lastTick, t.time_msc);
-        if (++s.sinceSort >= 250 || s.sorted.length < 50) {
-          s.sorted = s.spreads.values().sort();
+        if (++s.sinceSort >= 250 || s.spreads.sorted.length < 50) {
+          s.spreads.refresh();
           s.sinceSort = 0;
         }
       }
@@ -137,7 +135,7 @@ export class ExecutionTimingAgent implements Agent {
       const c = e.candle;
       if (!this.bars.add(c)) return;
       const s = this.sym(c.symbol);
-      const h = new Date(c.t).getUTCHours();
+      const h = utcHour(c.t);
       if (TF_MS[c.tf] <= TF_MS.H1) {
         s.hourSum[h] += c.n / (TF_MS[c.tf] / 60_000);
         s.hourN[h]++;
@@ -147,9 +145,51 @@ export class ExecutionTimingAgent implements Agent {
     }
   }
 
+  /**
+   * The z-score of the last 5 bars' mean true range among the 5-bar means of
+   * the (up to) 720 bars before, and the burst ratio recent / mean, from the
+   * series' range track (fed the bars it has not seen; for a query into the
+   * past, from the bars up to then).
+   */
+  private burst(symbol: string, tf: Timeframe, volBars: readonly Candle[], asOf: number | undefined): { z: number; burst: number } {
+    const key = symbol + '|' + tf;
+    let tr = this.rangeTracks.get(key);
+    if (!tr) {
+      if (this.rangeTracks.size >= 256) this.rangeTracks.delete(this.rangeTracks.keys().next().value as string);
+      this.rangeTracks.set(key, (tr = { cursor: new BarCursor(this.bars, symbol, tf), tr: new RollingWindow(RANGE_BARS), prev: null }));
+    }
+    const L = volBars.length;
+    const m = Math.min(RANGE_BARS, L - 1);
+    const st = tr.cursor.advance(asOf);
+    if (st === null) {
+      for (let j = 0; j < m; j++) ranges[j] = trueRange(volBars[L - m + j], volBars[L - m + j - 1]);
+    } else {
+      if (st.restart) {
+        tr.tr.clear();
+        tr.prev = null;
+      }
+      for (let i = st.from; i < st.to; i++) {
+        const b = st.bars[i];
+        if (tr.prev) tr.tr.push(trueRange(b, tr.prev));
+        tr.prev = b;
+      }
+      tr.tr.copyTo(ranges, m);
+    }
+    // The last 5 bars' mean range as a z-score among the 5-bar mean ranges before them.
+    const win = (end: number) => (ranges[end - 1] + ranges[end - 2] + ranges[end - 3] + ranges[end - 4] + ranges[end - 5]) / 5;
+    let k = 0;
+    for (let end = 5; end <= m - 5; end++) means[k++] = win(end);
+    const recent = win(m);
+    const mu = mean(means, 0, k);
+    const sd = stdev(means, 0, k);
+    return { z: sd > 0 ? (recent - mu) / sd : 0, burst: mu > 0 ? recent / mu : 1 };
+  }
+
   opine(q: OpinionQuery): OpinionDraft {
     const s = this.state.get(q.symbol);
-    const volBars = this.bars.get(q.symbol, 'M1', q.asOf).length >= 30 ? this.bars.get(q.symbol, 'M1', q.asOf) : this.bars.get(q.symbol, q.tf, q.asOf);
+    const m1 = this.bars.get(q.symbol, 'M1', q.asOf);
+    const volTf: Timeframe = m1.length >= 30 ? 'M1' : q.tf;
+    const volBars = volTf === 'M1' ? m1 : this.bars.get(q.symbol, q.tf, q.asOf);
     const lastBar = volBars[volBars.length - 1];
     const asOf = q.asOf ?? Math.max(s?.lastTick ?? 0, lastBar ? lastBar.t + TF_MS[lastBar.tf] : 0);
     const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
@@ -160,33 +200,26 @@ export class ExecutionTimingAgent implements Agent {
     let known = 0;
     let veto: string | null = null;
 
-    if (s && s.spreads.n >= 50) {
+    if (s && s.spreads.length >= 50) {
       known++;
-      const current = median(s.spreads.last(p.spreadRecent));
-      const typical = quantileSorted(s.sorted, 0.5);
-      const wide = quantileSorted(s.sorted, 0.99);
-      const rank = percentileRankSorted(s.sorted, current);
+      if (recentSpreads.length < p.spreadRecent) recentSpreads = new Float64Array(p.spreadRecent);
+      const nRecent = s.spreads.copyLast(recentSpreads, p.spreadRecent);
+      const current = quantileSelect(recentSpreads, nRecent, 0.5);
+      const sorted = s.spreads.sorted;
+      const typical = quantileSorted(sorted, 0.5);
+      const wide = quantileSorted(sorted, 0.99);
+      const rank = percentileRankSorted(sorted, current);
       const score = wide > typical ? clamp((current - typical) / (wide - typical), 0, 1) : current > typical ? 1 : 0;
       keep *= 1 - p.weightSpread * score;
       const multiple = typical > 0 ? current / typical : 1;
-      Object.assign(features, { spreadMultiple: multiple, spreadRank: rank });
-      reasons.push(`spread ${fmt(multiple, 3)}× its median (${fmt(rank * 100, 3)}th percentile of the last ${s.spreads.n} ticks)`);
+      features.spreadMultiple = multiple;
+      features.spreadRank = rank;
+      reasons.push(`spread ${fmt(multiple, 3)}× its median (${fmt(rank * 100, 3)}th percentile of the last ${s.spreads.length} ticks)`);
       if (multiple >= p.vetoSpreadMultiple) veto = `spread ${fmt(multiple, 3)}× its median (limit ${p.vetoSpreadMultiple}×)`;
     }
     if (volBars.length >= 30) {
       known++;
-      const tr: number[] = [];
-      const from = Math.max(1, volBars.length - 720);
-      for (let i = from; i < volBars.length; i++) tr.push(trueRange(volBars[i], volBars[i - 1]));
-      // The last 5 bars' mean range as a z-score among the 5-bar mean ranges before them.
-      const win = (end: number) => (tr[end - 1] + tr[end - 2] + tr[end - 3] + tr[end - 4] + tr[end - 5]) / 5;
-      const past: number[] = [];
-      for (let end = 5; end <= tr.length - 5; end++) past.push(win(end));
-      const recent = win(tr.length);
-      const m = mean(past);
-      const sd = stdev(past);
-      const z = sd > 0 ? (recent - m) / sd : 0;
-      const burst = m > 0 ? recent / m : 1;
+      const { z, burst } = this.burst(q.symbol, volTf, volBars, q.asOf);
       const score = clamp((z - 2) / 3, 0, 1);
       keep *= 1 - p.weightVolatility * score;
       features.volatilityBurst = burst;
@@ -201,7 +234,7 @@ export class ExecutionTimingAgent implements Agent {
           hours++;
           total += s.hourSum[h] / s.hourN[h];
         }
-      const h = new Date(asOf).getUTCHours();
+      const h = utcHour(asOf);
       // No tick counts at all (bar files without them) say nothing about liquidity: skip the reason, never divide 0 by 0.
       if (hours >= 12 && s.hourN[h] > 0 && total > 0) {
         known++;
@@ -242,6 +275,6 @@ export class ExecutionTimingAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { symbols: [...this.state.keys()], bars: this.bars.describe(), events: this.calendar.size };
+    return { symbols: [...this.state.keys()], bars: this.bars.describe(), tracks: this.rangeTracks.size, events: this.calendar.size };
   }
 }

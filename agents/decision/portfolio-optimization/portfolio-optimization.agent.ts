@@ -4,8 +4,8 @@
  *
  * Universe: the tenant's positions, its configured `symbols`, and the queried
  * symbol. Returns are simple returns on the bar times all of them share (last
- * `window`); pairwise correlations go to the GraphStore (kind 'correlation',
- * reused while the data time is unchanged).
+ * `window`); pairwise correlations go to the GraphStore (kind 'correlation'),
+ * computed once per aligned set of returns.
  *
  * Two views, both scale-free:
  * - Diversification (risk-parity): ρ(i, P), the correlation of the symbol with
@@ -45,16 +45,43 @@ const DEFAULTS: PortfolioParams = { window: 250, minBars: 60, symbols: [] };
 
 /**
  * Returns of each symbol on the bar times all share, oldest first (last
- * `window`), looking at each series' last 2·window+1 bars. One walk back from
- * the newest bars of all series at once: no sets, maps or copies of the series.
+ * `window`), looking at each series' last 2·window+1 bars. When all series
+ * end on the same bar times those are the shared bars; otherwise one walk back
+ * from the newest bars of all series at once. No sets, maps or copies of the series.
  */
 function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf: number | undefined, window: number): { times: number[]; returns: Map<string, Float64Array> } {
   const k = symbols.length;
   const series = symbols.map((s) => store.get(s, tf, asOf));
   if (series.some((s) => s.length < 2)) return { times: [], returns: new Map() };
+  const want = window + 1;
+  // Common case: every series ends on the same bar times (one feed, or one symbol): those are the shared bars.
+  let m = want;
+  for (const s of series) if (s.length < m) m = s.length;
+  let same = true;
+  const s0 = series[0];
+  for (let j = 1; j < k && same; j++) {
+    const s = series[j];
+    for (let i = 1; i <= m; i++)
+      if (s[s.length - i].t !== s0[s0.length - i].t) {
+        same = false;
+        break;
+      }
+  }
+  if (same) {
+    const returns = new Map<string, Float64Array>();
+    symbols.forEach((sym, j) => {
+      const s = series[j];
+      const off = s.length - m;
+      const r = new Float64Array(m - 1);
+      for (let i = 1; i < m; i++) r[i - 1] = s[off + i].c / s[off + i - 1].c - 1;
+      returns.set(sym, r);
+    });
+    const times: number[] = [];
+    for (let i = s0.length - m + 1; i < s0.length; i++) times.push(s0[i].t);
+    return { times, returns };
+  }
   const floor = series.map((s) => Math.max(0, s.length - (window * 2 + 1)));
   const idx = series.map((s) => s.length - 1);
-  const want = window + 1;
   // Common bars, newest first: times and, per symbol, the index of the bar at that time.
   const timesDesc: number[] = [];
   const at: number[][] = symbols.map(() => []);
@@ -107,8 +134,12 @@ export class PortfolioOptimizationAgent implements Agent {
   private readonly books = new Map<string, PortfolioSnapshot>();
   private readonly tenantParams = new Map<string, PortfolioParams>();
   private defaults: PortfolioParams;
-  /** Aligned returns per (universe, tf, asOf, window): every tenant with the same universe shares them. */
-  private readonly aligned = new Map<string, ReturnType<typeof alignedReturns>>();
+  /**
+   * Aligned returns per (universe, tf, asOf, window, revisions of the series),
+   * shared by every tenant with the same universe, with the correlations of
+   * the queried symbol computed from them.
+   */
+  private readonly aligned = new Map<string, ReturnType<typeof alignedReturns> & { corr: Map<string, number> }>();
 
   /** `graph`: where correlations are kept (embedded by default). */
   constructor(params: Partial<PortfolioParams> = {}, readonly graph = new MemoryGraphStore()) {
@@ -124,12 +155,14 @@ export class PortfolioOptimizationAgent implements Agent {
     else if (e.type === 'positions.updated') this.books.set(e.snapshot.tenantId, e.snapshot);
   }
 
-  /** Correlation of two return series, through the graph store (recomputed when the data time moves). */
-  private corr(a: string, b: string, ra: Float64Array, rb: Float64Array, asOf: number): number {
-    const cached = this.graph.edgeSync(a, b, 'correlation');
-    if (cached && cached.asOf === asOf && cached.n === ra.length) return cached.weight;
+  /** Correlation of two return series, once per aligned set (kept with it) and written through to the graph store. */
+  private corr(memo: Map<string, number>, a: string, b: string, ra: Float64Array, rb: Float64Array, asOf: number): number {
+    const key = a + '|' + b;
+    const cached = memo.get(key);
+    if (cached !== undefined) return cached;
     const w = correlation(ra, rb);
     this.graph.upsertEdgeSync({ a, b, kind: 'correlation', weight: w, n: ra.length, asOf });
+    memo.set(key, w);
     return w;
   }
 
@@ -144,10 +177,13 @@ export class PortfolioOptimizationAgent implements Agent {
     const universe = [...new Set([q.symbol, ...weights.keys(), ...p.symbols])].filter((s) => this.bars.get(s, q.tf, q.asOf).length > 1);
     if (!universe.includes(q.symbol)) return neutralDraft(head, `${q.symbol} ${q.tf}: no bars yet.`);
     const lastT = Math.max(...universe.map((s) => this.bars.latest(s, q.tf)?.t ?? 0));
-    const akey = `${universe.join(',')}|${q.tf}|${q.asOf ?? lastT}|${lastT}|${p.window}`;
+    let revs = '';
+    for (const s of universe) revs += this.bars.revision(s, q.tf) + ',';
+    const akey = `${universe.join(',')}|${q.tf}|${q.asOf ?? lastT}|${lastT}|${p.window}|${revs}`;
     let al = this.aligned.get(akey);
     if (!al) {
-      al = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
+      const r = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
+      al = { times: r.times, returns: r.returns, corr: new Map() };
       if (this.aligned.size >= 512) this.aligned.delete(this.aligned.keys().next().value as string);
       this.aligned.set(akey, al);
     }
@@ -169,7 +205,7 @@ export class PortfolioOptimizationAgent implements Agent {
     const related: string[] = [];
     for (const s of universe) {
       if (s === q.symbol) continue;
-      const c = this.corr(q.symbol, s, ri, returns.get(s)!, dataTime);
+      const c = this.corr(al.corr, q.symbol, s, ri, returns.get(s)!, dataTime);
       related.push(`${s} ${c >= 0 ? '+' : ''}${fmt(c, 2)}`);
     }
     const hasBook = gross > 0 && stdev(rp) > 0;

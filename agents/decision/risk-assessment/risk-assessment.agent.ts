@@ -158,7 +158,7 @@ export class RiskAssessmentAgent implements Agent {
   /** The tenant-independent part (volatility, ATR, VaR per unit of exposure), computed once per bar and parameter set. */
   private marketRisk(symbol: string, tf: Timeframe, bars: readonly Candle[], asOf: number | undefined, p: RiskParams): MarketRisk {
     const last = bars[bars.length - 1];
-    const key = `${symbol}|${tf}|${last.t}|${bars.length}|${p.window}|${p.horizonBars}|${p.level}`;
+    const key = `${symbol}|${tf}|${last.t}|${bars.length}|${this.bars.revision(symbol, tf)}|${p.window}|${p.horizonBars}|${p.level}`;
     let m = this.marketCache.get(key);
     if (m) return m;
     const { rets, atr } = this.seriesState(symbol, tf, bars, asOf, p.window);
@@ -230,6 +230,6 @@ export class RiskAssessmentAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { bars: this.bars.describe(), tenants: this.tenants.size, configuredTenants: this.tenantParams.size, events: this.calendar.size };
+    return { bars: this.bars.describe(), tracks: this.tracks.size, tenants: this.tenants.size, configuredTenants: this.tenantParams.size, events: this.calendar.size };
   }
 }

@@ -210,6 +210,6 @@ export class StrategyFormulationAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { bars: this.bars.describe(), publishedRegimes: Object.fromEntries([...this.regimes].map(([k, l]) => [k.replace('|', ' '), l[l.length - 1].regime])) };
+    return { bars: this.bars.describe(), tracks: this.tracks.size, publishedRegimes: Object.fromEntries([...this.regimes].map(([k, l]) => [k.replace('|', ' '), l[l.length - 1].regime])) };
   }
 }
