@@ -142,8 +142,11 @@ export interface Score {
 
 /** Score positions over the last `window` bars: P&L_t = pos_{t−1}·(c_t − c_{t−1}). */
 export function score(bars: readonly Candle[], pos: Float64Array, window: number): Score {
-  return scoreOf(bars, (i) => pos[i], window);
+  return scoreOf(bars, pos, 0, window);
 }
+
+/** Scratch for a ring's positions (single-threaded, used within one call). */
+let posBuf = new Float64Array(256);
 
 /**
  * `score` with the positions of the last bars in a ring aligned on the end of
@@ -151,18 +154,20 @@ export function score(bars: readonly Candle[], pos: Float64Array, window: number
  * hold `window` + 1 values, or all the bars.
  */
 export function scoreRing(bars: readonly Candle[], pos: RollingWindow, window: number): Score {
-  const shift = pos.length - bars.length;
-  return scoreOf(bars, (i) => pos.at(i + shift), window);
+  if (posBuf.length < pos.length) posBuf = new Float64Array(pos.length);
+  const m = pos.copyTo(posBuf);
+  return scoreOf(bars, posBuf, bars.length - m, window);
 }
 
-function scoreOf(bars: readonly Candle[], posAt: (i: number) => number, window: number): Score {
+/** `score` with pos[i − offset] the position at bar i. */
+function scoreOf(bars: readonly Candle[], pos: Float64Array, offset: number, window: number): Score {
   const n = bars.length;
   const from = Math.max(1, n - window);
   let s = 0;
   let ss = 0;
   let k = 0;
   for (let i = from; i < n; i++) {
-    const x = posAt(i - 1) * (bars[i].c - bars[i - 1].c);
+    const x = pos[i - 1 - offset] * (bars[i].c - bars[i - 1].c);
     s += x;
     ss += x * x;
     k++;

@@ -98,6 +98,9 @@ interface StreamTrack {
   stream: StrategyStream;
 }
 
+/** Feature names of the strategies' scores (t_breakout …), built once. */
+const FEATURE_KEYS = STRATEGIES.map((s) => `t_${s}`);
+
 const FAVOURED: Record<Regime, StrategyName[]> = { trending: ['trend-following', 'breakout'], ranging: ['mean-reversion'], volatile: ['breakout'] };
 
 export class StrategyFormulationAgent implements Agent {
@@ -183,7 +186,7 @@ export class StrategyFormulationAgent implements Agent {
       ? `regime ${reg.regime} (adaptation's HMM, p ${fmt(published.p[published.regime], 2)}, since ${new Date(published.time).toISOString().slice(0, 16)}Z; efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`
       : `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
     const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio, regimePublished: published ? 1 : 0 };
-    for (const r of results) features[`t_${r.name}`] = r.s.t;
+    results.forEach((r, k) => (features[FEATURE_KEYS[k]] = r.s.t));
     if (best.adjusted <= 0) {
       const d = neutralDraft(head, `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}: no strategy earns its keep, standing aside.`, 0.1, 0.3);
       d.features = features;

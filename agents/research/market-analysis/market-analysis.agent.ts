@@ -22,7 +22,7 @@ import { BarStore, barsFor, closeTime, higherTimeframes } from '../../../lib/age
 import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import type { OpinionQuery } from '../../../types/agents';
-import type { Candle, Timeframe } from '../../../types/market';
+import { Candle, TIMEFRAMES, Timeframe } from '../../../types/market';
 import { candlePattern, levels, meanTrueRange, structureScore, swings } from './structure';
 
 export interface MarketAnalysisParams {
@@ -41,6 +41,9 @@ export const MARKET_ANALYSIS_PARAMS: ParamSchema<MarketAnalysisParams> = {
 
 const TF_WEIGHTS = [0.5, 0.3, 0.2];
 
+/** Feature names per timeframe (trend_H1, r2_H1), built once rather than per opinion. */
+const FEATURE_KEYS = Object.fromEntries(TIMEFRAMES.map((tf) => [tf, [`trend_${tf}`, `r2_${tf}`]])) as Record<Timeframe, string[]>;
+
 export interface TrendReading {
   tf: Timeframe;
   score: number;
@@ -49,38 +52,55 @@ export interface TrendReading {
   movePct: number;
 }
 
+/** Scratch for the closes of one trend (single-threaded, used within one call). */
+let closesBuf = new Float64Array(128);
+
 /** Trend of the last `window` closes (see the file comment). Null with fewer than 10 bars. */
 export function trendOf(bars: readonly Candle[], window: number): TrendReading | null {
   const n = Math.min(window, bars.length);
   if (n < 10) return null;
+  if (closesBuf.length < n) closesBuf = new Float64Array(n);
+  const closes = closesBuf;
   const off = bars.length - n;
-  // Least squares through (i, close) and the σ of the close-to-close moves, in one pass each
-  // and in the order of linearRegression and stdev, without copying the closes.
+  // Least squares through (i, close) and the σ of the close-to-close moves, in
+  // the order of linearRegression and stdev.
   let sy = 0;
-  for (let i = 0; i < n; i++) sy += bars[off + i].c;
+  for (let i = 0; i < n; i++) sy += closes[i] = bars[off + i].c;
   const my = sy / n;
   const mx = (n - 1) / 2;
   let sxy = 0;
   let sxx = 0;
   let syy = 0;
+  let sd = 0;
   for (let i = 0; i < n; i++) {
     const dx = i - mx;
-    const dy = bars[off + i].c - my;
+    const dy = closes[i] - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
+    if (i > 0) sd += closes[i] - closes[i - 1];
   }
   const slope = sxy / sxx;
   const r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
-  let sd = 0;
-  for (let i = 1; i < n; i++) sd += bars[off + i].c - bars[off + i - 1].c;
   const md = sd / (n - 1);
   let ss = 0;
-  for (let i = 1; i < n; i++) ss += (bars[off + i].c - bars[off + i - 1].c - md) ** 2;
-  const noise = n - 1 < 2 ? NaN : Math.sqrt(ss / (n - 2)) * Math.sqrt(n - 1);
+  for (let i = 1; i < n; i++) ss += (closes[i] - closes[i - 1] - md) ** 2;
+  const noise = Math.sqrt(ss / (n - 2)) * Math.sqrt(n - 1);
   const move = slope * (n - 1);
   const z = noise > 0 ? move / noise : 0;
-  return { tf: bars[0].tf, score: Math.tanh(z) * Math.sqrt(r2), r2, movePct: move / bars[bars.length - 1].c };
+  return { tf: bars[0].tf, score: Math.tanh(z) * Math.sqrt(r2), r2, movePct: move / closes[n - 1] };
+}
+
+interface TrendMemo {
+  last: Candle;
+  n: number;
+  /** Revisions of the series and of the queried timeframe's (a resampled series is rebuilt when that one is revised). */
+  rev: number;
+  baseRev: number;
+  window: number;
+  over: number;
+  reading: TrendReading;
+  text: string;
 }
 
 export class MarketAnalysisAgent implements Agent {
@@ -91,12 +111,33 @@ export class MarketAnalysisAgent implements Agent {
   private readonly bars = new BarStore(800);
   private params: MarketAnalysisParams;
 
+  /** The last trend read per series, reused while the series is unchanged (a higher timeframe between its bars). */
+  private readonly trends = new Map<string, TrendMemo>();
+
   constructor(params: Partial<MarketAnalysisParams> = {}) {
     this.params = applyParams(MARKET_ANALYSIS_PARAMS, { window: 60, swingStrength: 3, higherTimeframes: 2, minBars: 30 }, params);
   }
 
   update(e: AgentEvent): void {
     if (e.type === 'candle.closed') this.bars.add(e.candle);
+  }
+
+  /** Trend of `bars` (a series of `symbol` read for a query on `baseTf`) and its words, from the memo when the series has not changed. */
+  private trend(symbol: string, baseTf: Timeframe, bars: readonly Candle[], over: number): TrendMemo | null {
+    const tf = bars[0].tf;
+    const last = bars[bars.length - 1];
+    const rev = this.bars.revision(symbol, tf);
+    const baseRev = this.bars.revision(symbol, baseTf);
+    const key = symbol + '|' + tf;
+    const m = this.trends.get(key);
+    if (m && m.last === last && m.n === bars.length && m.rev === rev && m.baseRev === baseRev && m.window === this.params.window && m.over === over) return m;
+    const t = trendOf(bars, this.params.window);
+    if (!t) return null;
+    const text = `${t.tf} ${t.score > 0.2 ? 'up' : t.score < -0.2 ? 'down' : 'flat'} (${t.movePct >= 0 ? '+' : ''}${fmt(t.movePct * 100, 2)}% over ${over} bars, R² ${fmt(t.r2, 2)})`;
+    if (!m && this.trends.size >= 1024) this.trends.delete(this.trends.keys().next().value as string);
+    const memo: TrendMemo = { last, n: bars.length, rev, baseRev, window: this.params.window, over, reading: t, text };
+    this.trends.set(key, memo);
+    return memo;
   }
 
   opine(q: OpinionQuery): OpinionDraft {
@@ -107,12 +148,17 @@ export class MarketAnalysisAgent implements Agent {
     if (base.length < minBars) return neutralDraft(head, `${q.symbol} ${q.tf}: ${base.length} bars so far, ${minBars} needed for a trend and structure reading`);
 
     const trends: TrendReading[] = [];
+    const texts: string[] = [];
+    const over = Math.min(window, base.length);
     const tfs = [q.tf, ...higherTimeframes(q.tf, this.params.higherTimeframes)];
     for (const tf of tfs) {
       const b = tf === q.tf ? base : barsFor(this.bars, q.symbol, tf, base, q.asOf, minBars);
       if (b.length < minBars) continue;
-      const t = trendOf(b, window);
-      if (t) trends.push(t);
+      const t = this.trend(q.symbol, q.tf, b, over);
+      if (t) {
+        trends.push(t.reading);
+        texts.push(t.text);
+      }
     }
     let tw = 0;
     let trend = 0;
@@ -149,7 +195,7 @@ export class MarketAnalysisAgent implements Agent {
 
     const close = base[base.length - 1].c;
     const atr = meanTrueRange(recent, 14);
-    const trendText = trends.map((t) => `${t.tf} ${t.score > 0.2 ? 'up' : t.score < -0.2 ? 'down' : 'flat'} (${t.movePct >= 0 ? '+' : ''}${fmt(t.movePct * 100, 2)}% over ${Math.min(window, base.length)} bars, R² ${fmt(t.r2, 2)})`).join(', ');
+    const trendText = texts.join(', ');
     const lvText =
       lv.breakout > 0
         ? `close ${fmt(close, 6)} broke above the last swing high`
@@ -160,8 +206,8 @@ export class MarketAnalysisAgent implements Agent {
 
     const features: Record<string, number> = { trend, structure: st.score, levels: lvScore, pattern: pat.score, agreement };
     for (const t of trends) {
-      features[`trend_${t.tf}`] = t.score;
-      features[`r2_${t.tf}`] = t.r2;
+      features[FEATURE_KEYS[t.tf][0]] = t.score;
+      features[FEATURE_KEYS[t.tf][1]] = t.r2;
     }
     if (lv.support !== null) features.support = lv.support;
     if (lv.resistance !== null) features.resistance = lv.resistance;

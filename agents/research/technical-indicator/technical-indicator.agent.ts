@@ -36,7 +36,7 @@ import { BarCursor, BarStore, closeTime, higherTimeframes, resample, Resampler }
 import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import type { OpinionQuery } from '../../../types/agents';
-import type { Timeframe } from '../../../types/market';
+import { TIMEFRAMES, Timeframe } from '../../../types/market';
 import { IndicatorTrack, readTimeframe, TfReading } from './indicator-track';
 
 export { readTimeframe, type TfReading } from './indicator-track';
@@ -54,6 +54,23 @@ export const TECHNICAL_PARAMS: ParamSchema<TechnicalParams> = {
 };
 
 const TF_WEIGHTS = [0.5, 0.3, 0.2];
+
+/** Feature names per timeframe (rsi_H1 …), built once rather than per opinion. */
+const FEATURE_KEYS = Object.fromEntries(TIMEFRAMES.map((tf) => [tf, ['rsi', 'rsiRank', 'adxRank', 'macdZ', 'score'].map((f) => `${f}_${tf}`)])) as Record<Timeframe, string[]>;
+
+/** Descriptions of readings: a higher timeframe's reading is the same object until its next bar, so its text is built once. */
+const texts = new WeakMap<TfReading, string>();
+
+/** One timeframe's readings in words. */
+function describe(r: TfReading): string {
+  let t = texts.get(r);
+  if (t !== undefined) return t;
+  const zone = r.rsi >= r.rsiHigh ? 'stretched up' : r.rsi <= r.rsiLow ? 'stretched down' : 'mid-range';
+  const trend = r.adxRank >= 0.7 ? `strong trend for this symbol (ADX ${fmt(r.adx, 3)}, ${fmt(r.adxRank * 100, 2)}th pct), ${r.di > 0 ? '+DI leads' : '−DI leads'}` : `weak trend (ADX ${fmt(r.adx, 3)}, ${fmt(r.adxRank * 100, 2)}th pct)`;
+  t = `${r.tf}: RSI ${fmt(r.rsi, 3)} (${zone}; its own 10–90% band ${fmt(r.rsiLow, 3)}–${fmt(r.rsiHigh, 3)}), %K at the ${fmt(r.kRank * 100, 2)}th and %B at the ${fmt(r.bRank * 100, 2)}th percentile, MACD hist ${r.macdZ >= 0 ? '+' : ''}${fmt(r.macdZ, 2)}σ, ${trend}`;
+  texts.set(r, t);
+  return t;
+}
 
 /** Tracks kept at most (least recently created dropped first; a dropped one is rebuilt from the store when read again). */
 const MAX_TRACKS = 256;
@@ -175,15 +192,17 @@ export class TechnicalIndicatorAgent implements Agent {
     const signal = clamp(s / w, -1, 1);
     const agreement = agreeDen > 0 ? Math.abs(agreeNum) / agreeDen : 0;
     const confidence = clamp(agreement * (extremity / w) * Math.min(1, base.length / (p.lookback + 60)), 0, 1);
-    const txt = readings
-      .map((r) => {
-        const zone = r.rsi >= r.rsiHigh ? 'stretched up' : r.rsi <= r.rsiLow ? 'stretched down' : 'mid-range';
-        const trend = r.adxRank >= 0.7 ? `strong trend for this symbol (ADX ${fmt(r.adx, 3)}, ${fmt(r.adxRank * 100, 2)}th pct), ${r.di > 0 ? '+DI leads' : '−DI leads'}` : `weak trend (ADX ${fmt(r.adx, 3)}, ${fmt(r.adxRank * 100, 2)}th pct)`;
-        return `${r.tf}: RSI ${fmt(r.rsi, 3)} (${zone}; its own 10–90% band ${fmt(r.rsiLow, 3)}–${fmt(r.rsiHigh, 3)}), %K at the ${fmt(r.kRank * 100, 2)}th and %B at the ${fmt(r.bRank * 100, 2)}th percentile, MACD hist ${r.macdZ >= 0 ? '+' : ''}${fmt(r.macdZ, 2)}σ, ${trend}`;
-      })
-      .join('; ');
+    let txt = '';
+    for (const r of readings) txt += (txt ? '; ' : '') + describe(r);
     const features: Record<string, number> = { agreement };
-    for (const r of readings) Object.assign(features, { [`rsi_${r.tf}`]: r.rsi, [`rsiRank_${r.tf}`]: r.rsiRank, [`adxRank_${r.tf}`]: r.adxRank, [`macdZ_${r.tf}`]: r.macdZ, [`score_${r.tf}`]: r.score });
+    for (const r of readings) {
+      const k = FEATURE_KEYS[r.tf];
+      features[k[0]] = r.rsi;
+      features[k[1]] = r.rsiRank;
+      features[k[2]] = r.adxRank;
+      features[k[3]] = r.macdZ;
+      features[k[4]] = r.score;
+    }
     return opinionDraft(head, signal, toProbabilities(signal, confidence), confidence, `${qr.symbol} ${qr.tf}: ${txt}. Reading ${signal > 0.05 ? 'bullish' : signal < -0.05 ? 'bearish' : 'neutral'}.`, features);
   }
 
