@@ -29,21 +29,23 @@ function sameBar(a: Candle, b: Candle): boolean {
 }
 
 export class BarStore {
-  private readonly series = new Map<string, Series>();
+  /** Series by symbol, then timeframe (no key strings built per lookup). */
+  private readonly series = new Map<string, Map<Timeframe, Series>>();
   private readonly derived = new Map<string, Derived>();
 
   /** Keeps at least `capacity` most recent bars per series. */
   constructor(readonly capacity = 600) {}
 
-  private static key(symbol: string, tf: Timeframe): string {
-    return symbol + '|' + tf;
+  private find(symbol: string, tf: Timeframe): Series | undefined {
+    return this.series.get(symbol)?.get(tf);
   }
 
   /** Add or replace a bar; older bars (warm-up) are inserted in order. Returns true when the bar was new. */
   add(c: Candle): boolean {
-    const k = BarStore.key(c.symbol, c.tf);
-    let ser = this.series.get(k);
-    if (!ser) this.series.set(k, (ser = { bars: [], rev: 0 }));
+    let bySymbol = this.series.get(c.symbol);
+    if (!bySymbol) this.series.set(c.symbol, (bySymbol = new Map()));
+    let ser = bySymbol.get(c.tf);
+    if (!ser) bySymbol.set(c.tf, (ser = { bars: [], rev: 0 }));
     const s = ser.bars;
     const n = s.length;
     if (n === 0 || c.t > s[n - 1].t) {
@@ -71,7 +73,7 @@ export class BarStore {
 
   /** Bars of a series closed by `asOf` (open time + length ≤ asOf), oldest first; all when asOf is undefined. */
   get(symbol: string, tf: Timeframe, asOf?: number): readonly Candle[] {
-    const s = this.series.get(BarStore.key(symbol, tf))?.bars;
+    const s = this.find(symbol, tf)?.bars;
     if (!s || s.length === 0) return [];
     if (asOf === undefined) return s;
     const end = countThrough(s, asOf - TF_MS[tf]);
@@ -79,13 +81,13 @@ export class BarStore {
   }
 
   latest(symbol: string, tf: Timeframe): Candle | undefined {
-    const s = this.series.get(BarStore.key(symbol, tf))?.bars;
+    const s = this.find(symbol, tf)?.bars;
     return s && s.length > 0 ? s[s.length - 1] : undefined;
   }
 
   /** Revision of a series: changes whenever a bar is inserted before the last or replaced by different values (never on an append). */
   revision(symbol: string, tf: Timeframe): number {
-    return this.series.get(BarStore.key(symbol, tf))?.rev ?? 0;
+    return this.find(symbol, tf)?.rev ?? 0;
   }
 
   /**
@@ -121,12 +123,12 @@ export class BarStore {
   /** Series held, as "SYMBOL tf: n bars". */
   describe(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [k, s] of this.series) out[k.replace('|', ' ')] = s.bars.length;
+    for (const [symbol, byTf] of this.series) for (const [tf, s] of byTf) out[symbol + ' ' + tf] = s.bars.length;
     return out;
   }
 
   symbols(): string[] {
-    return [...new Set([...this.series.keys()].map((k) => k.split('|')[0]))];
+    return [...this.series.keys()];
   }
 }
 

@@ -250,3 +250,96 @@ export class SortedSnapshot {
     this.spilled = false;
   }
 }
+
+/**
+ * A RollingWindow of values that may have gaps (NaN), with the count, sum and
+ * sum of squares of its finite values kept as values enter and leave, so
+ * their mean and sample σ cost O(1). The sums are taken again exactly every
+ * `size` pushes, so rounding does not accumulate; fed the same values from
+ * the same start, two windows agree to the last bit.
+ */
+export class SummedWindow {
+  private readonly recent: RollingWindow;
+  private n = 0;
+  private sum = 0;
+  private sum2 = 0;
+  private sinceExact = 0;
+
+  constructor(readonly size: number) {
+    this.recent = new RollingWindow(size);
+  }
+
+  /** Finite values held. */
+  get count(): number {
+    return this.n;
+  }
+
+  push(x: number): void {
+    if (this.recent.length === this.size) this.leave(this.recent.at(0));
+    this.recent.push(x);
+    this.enter(x);
+    if (++this.sinceExact >= this.size) this.resum();
+  }
+
+  /** Overwrites the latest value. */
+  setLast(x: number): void {
+    if (this.recent.length === 0) return this.push(x);
+    this.leave(this.recent.last());
+    this.recent.setLast(x);
+    this.enter(x);
+  }
+
+  /** The latest finite value (NaN when none). */
+  lastFinite(): number {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const v = this.recent.at(i);
+      if (v - v === 0) return v;
+    }
+    return NaN;
+  }
+
+  /** Mean of the finite values (NaN when none). */
+  mean(): number {
+    return this.n > 0 ? this.sum / this.n : NaN;
+  }
+
+  /** Sample standard deviation (n−1) of the finite values (NaN with fewer than 2), never negative under rounding. */
+  stdev(): number {
+    if (this.n < 2) return NaN;
+    const m = this.sum / this.n;
+    const v = (this.sum2 - m * this.sum) / (this.n - 1);
+    return v > 0 ? Math.sqrt(v) : 0;
+  }
+
+  private enter(x: number): void {
+    if (!(x - x === 0)) return;
+    this.n++;
+    this.sum += x;
+    this.sum2 += x * x;
+  }
+
+  private leave(x: number): void {
+    if (!(x - x === 0)) return;
+    this.n--;
+    this.sum -= x;
+    this.sum2 -= x * x;
+  }
+
+  private resum(): void {
+    this.sinceExact = 0;
+    let n = 0;
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < this.recent.length; i++) {
+      const v = this.recent.at(i);
+      if (v - v === 0) {
+        n++;
+        s += v;
+        s2 += v * v;
+      }
+    }
+    this.n = n;
+    this.sum = s;
+    this.sum2 = s2;
+  }
+}

@@ -117,6 +117,8 @@ function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf:
   return { times, returns };
 }
 
+const EMPTY = new Float64Array(0);
+
 /** Shrunk t-statistic of a mean: t · t²/(1+t²). */
 function shrunkT(r: Float64Array): number {
   const sd = stdev(r);
@@ -174,12 +176,23 @@ export class PortfolioOptimizationAgent implements Agent {
     const book = q.tenantId ? this.books.get(q.tenantId) : undefined;
     const weights = new Map<string, number>();
     if (book && book.equity > 0) for (const pos of book.positions) weights.set(pos.symbol, (weights.get(pos.symbol) ?? 0) + pos.notional / book.equity);
-    const universe = [...new Set([q.symbol, ...weights.keys(), ...p.symbols])].filter((s) => this.bars.get(s, q.tf, q.asOf).length > 1);
-    if (!universe.includes(q.symbol)) return neutralDraft(head, `${q.symbol} ${q.tf}: no bars yet.`);
-    const lastT = Math.max(...universe.map((s) => this.bars.latest(s, q.tf)?.t ?? 0));
-    let revs = '';
-    for (const s of universe) revs += this.bars.revision(s, q.tf) + ',';
-    const akey = `${universe.join(',')}|${q.tf}|${q.asOf ?? lastT}|${lastT}|${p.window}|${revs}`;
+    // The universe (queried symbol first, then the book's, then the configured ones) with at least two bars.
+    const universe: string[] = [];
+    const consider = (s: string) => {
+      if (!universe.includes(s) && this.bars.get(s, q.tf, q.asOf).length > 1) universe.push(s);
+    };
+    consider(q.symbol);
+    if (universe.length === 0) return neutralDraft(head, `${q.symbol} ${q.tf}: no bars yet.`);
+    for (const s of weights.keys()) consider(s);
+    for (const s of p.symbols) consider(s);
+    let lastT = 0;
+    let akey = '';
+    for (const s of universe) {
+      const t = this.bars.latest(s, q.tf)?.t ?? 0;
+      if (t > lastT) lastT = t;
+      akey += s + ':' + this.bars.revision(s, q.tf) + ',';
+    }
+    akey += `|${q.tf}|${q.asOf ?? lastT}|${lastT}|${p.window}`;
     let al = this.aligned.get(akey);
     if (!al) {
       const r = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
@@ -194,7 +207,7 @@ export class PortfolioOptimizationAgent implements Agent {
     const ri = returns.get(q.symbol)!;
 
     // The book's return series P = Σ wⱼ rⱼ (the symbol's own position included).
-    const rp = new Float64Array(n);
+    const rp = weights.size > 0 ? new Float64Array(n) : EMPTY;
     let gross = 0;
     for (const [sym, w] of weights) {
       const r = returns.get(sym);

@@ -87,17 +87,18 @@ export function candlePattern(bars: readonly Candle[]): { score: number; name: s
   if (n < 3) return { score: 0, name: null };
   const a = bars[n - 2];
   const b = bars[n - 1];
-  const body = (c: Candle) => Math.abs(c.c - c.o);
-  const range = (c: Candle) => c.h - c.l;
-  if (range(b) <= 0) return { score: 0, name: null };
-  if (a.c < a.o && b.c > b.o && b.o <= a.c && b.c >= a.o && body(b) > body(a)) return { score: 1, name: 'bullish engulfing' };
-  if (a.c > a.o && b.c < b.o && b.o >= a.c && b.c <= a.o && body(b) > body(a)) return { score: -1, name: 'bearish engulfing' };
+  const bodyA = Math.abs(a.c - a.o);
+  const bodyB = Math.abs(b.c - b.o);
+  const rangeB = b.h - b.l;
+  if (rangeB <= 0) return { score: 0, name: null };
+  if (a.c < a.o && b.c > b.o && b.o <= a.c && b.c >= a.o && bodyB > bodyA) return { score: 1, name: 'bullish engulfing' };
+  if (a.c > a.o && b.c < b.o && b.o >= a.c && b.c <= a.o && bodyB > bodyA) return { score: -1, name: 'bearish engulfing' };
   const upper = b.h - Math.max(b.o, b.c);
   const lower = Math.min(b.o, b.c) - b.l;
   const priorMove = b.c - bars[n - 3].c;
-  if (lower >= 2 * body(b) && upper <= body(b) && lower > 0.5 * range(b) && priorMove < 0) return { score: 0.5, name: 'hammer' };
-  if (upper >= 2 * body(b) && lower <= body(b) && upper > 0.5 * range(b) && priorMove > 0) return { score: -0.5, name: 'shooting star' };
-  if (body(b) <= 0.1 * range(b)) return { score: 0, name: 'doji' };
+  if (lower >= 2 * bodyB && upper <= bodyB && lower > 0.5 * rangeB && priorMove < 0) return { score: 0.5, name: 'hammer' };
+  if (upper >= 2 * bodyB && lower <= bodyB && upper > 0.5 * rangeB && priorMove > 0) return { score: -0.5, name: 'shooting star' };
+  if (bodyB <= 0.1 * rangeB) return { score: 0, name: 'doji' };
   return { score: 0, name: null };
 }
 

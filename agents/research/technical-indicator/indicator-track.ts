@@ -2,17 +2,20 @@
  * The technical-indicator agent's per-series state: RSI(14), MACD(12,26,9),
  * Bollinger Bands(20,2), ADX(14) and Stochastic(14,3,3) as streaming
  * indicators (lib/indicators, TA-Lib conventions), and the last `lookback`
- * values of each reading (RSI, MACD histogram, %B, ADX, %K) in rings, so a
- * new bar costs one step of each indicator and a reading ranks the rings.
+ * values of each reading: RSI, %B, ADX and %K in sorted windows (a percentile
+ * rank is a binary search, a quantile a lookup), the MACD histogram in a
+ * window with running sums (its σ in O(1)). A new bar costs one step of each
+ * indicator and a few moves in each window; a reading is O(log lookback).
  *
  * The indicators are seeded from the first bar the track was fed, not from a
  * window ending at the current bar: the recursive ones (RSI, MACD, ADX)
  * therefore carry their whole history (their dependence on the seed decays
  * geometrically and is below 1e-9 after a few hundred bars); Bollinger Bands
- * and the Stochastic depend only on their window. `readTimeframe(bars)` is the
- * same track fed `bars` from scratch, so the two agree to the last bit.
+ * and the Stochastic depend only on their window. Readings within 1e-9 of
+ * each other rank as ties (`RANK_TIE`). `readTimeframe(bars)` is the same
+ * track fed `bars` from scratch, so the two agree to the last bit.
  */
-import { RollingWindow, SortedWindow } from '../../../lib/agents/rolling';
+import { SortedWindow, SummedWindow } from '../../../lib/agents/rolling';
 import { Adx, BBands, Macd, Rsi, Stoch } from '../../../lib/indicators';
 import type { Candle, Timeframe } from '../../../types/market';
 
@@ -36,9 +39,6 @@ export interface TfReading {
 /** Readings each ring must hold before the timeframe counts. */
 const NEED = 20;
 
-/** Scratch for the MACD histogram's finite values (single-threaded, used within one call). */
-let scratch = new Float64Array(256);
-
 /**
  * Readings closer than this count as ties when ranked (RSI, %K, ADX on 0–100,
  * %B around 0–1): equal in exact arithmetic — an RSI unchanged by a flat bar —
@@ -53,7 +53,7 @@ export class IndicatorTrack {
   private readonly adx = new Adx(14);
   private readonly st = new Stoch(14, 3, 3);
   private readonly rsiW: SortedWindow;
-  private readonly histW: RollingWindow;
+  private readonly histW: SummedWindow;
   private readonly pctBW: SortedWindow;
   private readonly adxW: SortedWindow;
   private readonly kW: SortedWindow;
@@ -68,7 +68,7 @@ export class IndicatorTrack {
     readonly lookback: number,
   ) {
     this.rsiW = new SortedWindow(lookback);
-    this.histW = new RollingWindow(lookback);
+    this.histW = new SummedWindow(lookback);
     this.pctBW = new SortedWindow(lookback);
     this.adxW = new SortedWindow(lookback);
     this.kW = new SortedWindow(lookback);
@@ -116,18 +116,10 @@ export class IndicatorTrack {
   private read(): TfReading | null {
     const { rsiW, kW, adxW, pctBW } = this;
     if (rsiW.count < NEED || kW.count < NEED || adxW.count < NEED || pctBW.count < NEED) return null;
-    const xs = scratch.length >= this.lookback ? scratch : (scratch = new Float64Array(this.lookback));
-    const m0 = this.histW.copyTo(xs);
-    let nHist = 0;
-    for (let i = 0; i < m0; i++) if (xs[i] - xs[i] === 0) xs[nHist++] = xs[i];
-    if (nHist < NEED) return null;
-    let sum = 0;
-    for (let i = 0; i < nHist; i++) sum += xs[i];
-    const m = sum / nHist;
-    let ss = 0;
-    for (let i = 0; i < nHist; i++) ss += (xs[i] - m) ** 2;
-    const sd = Math.sqrt(ss / (nHist - 1));
-    const macdZ = sd > 0 ? xs[nHist - 1] / sd : 0;
+    const hist = this.histW;
+    if (hist.count < NEED) return null;
+    const sd = hist.stdev();
+    const macdZ = sd > 0 ? hist.lastFinite() / sd : 0;
 
     const rsi = rsiW.lastFinite();
     const rsiRank = rsiW.rank(rsi, RANK_TIE);

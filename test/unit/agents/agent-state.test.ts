@@ -1,8 +1,8 @@
 /** The incremental machinery agents keep their state with (lib/agents): cursors over a BarStore, streaming resampling, rolling windows, fmt. */
 import { BarCursor, BarStore, resample, Resampler } from '../../../lib/agents/bars';
 import { fmt } from '../../../lib/agents/opinion';
-import { RollingWindow, SortedWindow } from '../../../lib/agents/rolling';
-import { percentileRank, quantile } from '../../../lib/agents/stats';
+import { RollingWindow, SortedSnapshot, SortedWindow, SummedWindow } from '../../../lib/agents/rolling';
+import { mean, percentileRank, quantile, quantileSelect, stdev } from '../../../lib/agents/stats';
 import type { Candle } from '../../../types/market';
 import { eurusdTicks20140508, ticksToM1 } from '../../helpers/bars';
 
@@ -136,6 +136,53 @@ describe('rolling windows', () => {
     });
     w.setLast(1e9);
     expect(w.quantile(1)).toBe(1e9);
+  });
+});
+
+describe('summed and snapshot windows', () => {
+  const xs = m1.map((c) => c.c - c.o);
+
+  it('SummedWindow: mean and σ of the finite values held, within 1e-9 of a two-pass computation', () => {
+    const w = new SummedWindow(60);
+    const held: number[] = [];
+    xs.forEach((x, i) => {
+      const v = i % 23 === 0 ? NaN : x;
+      w.push(v);
+      held.push(v);
+      if (held.length > 60) held.shift();
+      if (i % 13 === 5) {
+        const fin = held.filter(Number.isFinite);
+        expect(w.count).toBe(fin.length);
+        expect(w.mean()).toBeCloseTo(mean(fin), 12);
+        expect(Math.abs(w.stdev() - stdev(fin))).toBeLessThan(1e-9 * stdev(fin));
+      }
+    });
+  });
+
+  it('SortedSnapshot: each refresh is exactly the sorted ring, merged or sorted', () => {
+    const w = new SortedSnapshot(300);
+    const held: number[] = [];
+    xs.forEach((x, i) => {
+      w.push(x);
+      held.push(x);
+      if (held.length > 300) held.shift();
+      if (i % 97 === 0 || i === 1000) {
+        w.refresh();
+        expect(Array.from(w.sorted)).toEqual([...held].sort((a, b) => a - b));
+      }
+    });
+  });
+});
+
+describe('quantiles by selection', () => {
+  it('quantileSelect equals quantile for low, middle and high quantiles, ties and NaN included', () => {
+    const samples = [m1.map((c) => c.c - c.o), m1.map((c) => Math.round((c.h - c.l) * 1e5)), [3, NaN, 1, 2]];
+    for (const xs of samples)
+      for (const q of [0, 0.01, 0.1, 0.5, 0.9, 0.99, 1]) {
+        const got = quantileSelect(xs, xs.length, q);
+        const want = quantile(xs, q);
+        expect(Number.isNaN(want) ? Number.isNaN(got) : got === want).toBe(true);
+      }
   });
 });
 
