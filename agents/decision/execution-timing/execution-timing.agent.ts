@@ -17,6 +17,12 @@
  * wait = 1 − Π(1 − wᵢ·scoreᵢ) (any one reason is enough). The opinion leans to
  * hold by `wait`, with confidence = wait (a "now" has nothing to add to the
  * fused direction). A spread beyond `vetoSpreadMultiple` × its median vetoes.
+ *
+ * State: the spreads in a `SortedSnapshot` (its sorted sample refreshed every
+ * 250 ticks by merging in what changed; non-finite spreads are skipped), and
+ * per series the true ranges of its last 720 bars, fed the bars they have not
+ * seen when the agent opines (a `BarCursor`), restarted from the store when
+ * the series is revised; a query into the past reads the bars up to then.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarCursor, BarStore } from '../../../lib/agents/bars';

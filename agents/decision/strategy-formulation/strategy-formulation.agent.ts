@@ -19,6 +19,15 @@
  *
  * signal = the chosen strategy's current position; confidence = tanh(t/2) of
  * its adjusted score, 0 (neutral) when no strategy scores above zero.
+ *
+ * State: one `StrategyStream` (strategies.ts) per series, fed the bars it has
+ * not seen when the agent opines (a `BarCursor` on the store), keeping the
+ * last `evalBars` + 1 positions of each strategy; scoring them and reading the
+ * regime cost O(evalBars). The strategies run from the first bar held: the
+ * EMAs are seeded there and a breakout position carries over from before the
+ * scoring window (they used to start afresh at the window, 40 bars ahead of
+ * it). A revised series restarts the stream from the store; a query into the
+ * past runs a stream over the bars up to then.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarCursor, BarStore, closeTime } from '../../../lib/agents/bars';

@@ -16,6 +16,13 @@
  * confidence = agreement of the parts (|Σwᵢsᵢ| / Σwᵢ|sᵢ|) × (0.4 + 0.6·R² of
  * the queried timeframe), scaled down when fewer than `window` bars exist.
  * Prices enter only through differences, so mirroring the series flips the signal.
+ *
+ * A higher timeframe without enough bars of its own is resampled from the
+ * queried one by the store as bars arrive (`BarStore.resampled`), keeping up to
+ * the store's capacity of resampled bars (it used to resample the base bars
+ * held at each opinion, so a trimmed store shortened the higher timeframes).
+ * A series' trend is kept while the series is unchanged (a higher timeframe
+ * between its bars).
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
 import { BarStore, barsFor, closeTime, higherTimeframes } from '../../../lib/agents/bars';
