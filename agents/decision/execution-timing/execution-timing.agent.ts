@@ -7,7 +7,8 @@
  *   or below their median, 1 at their 99th percentile.
  * - Volatility burst: mean true range of the last 5 bars as a z-score among
  *   the 5-bar means of the 720 bars before (M1 bars when available): 0 up to
- *   2σ, 1 at 5σ.
+ *   2σ, 1 at 5σ. (The store used to hold only 400–600 bars, so the sample was
+ *   that long; it now keeps 721.)
  * - Session liquidity: ticks per minute in this UTC hour, learned from the
  *   symbol's own bars, against its average over the hours seen; an hour below
  *   `thinLiquidity` × the average counts as thin (score rises to 1 at zero).
@@ -20,7 +21,8 @@
  *
  * State: the spreads in a `SortedSnapshot` (its sorted sample refreshed every
  * 250 ticks by merging in what changed; non-finite spreads are skipped), and
- * per series the true ranges of its last 720 bars, fed the bars they have not
+ * per series the 5-bar mean true ranges of its last 720 bars with running sums
+ * (`SummedWindow`, so σ of the sample is O(1)), fed the bars they have not
  * seen when the agent opines (a `BarCursor`), restarted from the store when
  * the series is revised; a query into the past reads the bars up to then.
  */
@@ -29,7 +31,7 @@ import { BarCursor, BarStore } from '../../../lib/agents/bars';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
 import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { RollingWindow, SortedSnapshot } from '../../../lib/agents/rolling';
+import { RollingWindow, SortedSnapshot, SummedWindow } from '../../../lib/agents/rolling';
 import { mean, percentileRankSorted, quantileSelect, quantileSorted, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
 import type { OpinionQuery } from '../../../types/agents';
@@ -71,18 +73,43 @@ interface SymbolState {
   hourN: Float64Array;
 }
 
-/** True ranges of the bars of one series (the last 720), fed the bars they have not seen when read. */
+/**
+ * The volatility reason's state for one series: the 5-bar mean true ranges of
+ * its last RANGE_BARS bars. Each new bar gives a true range and the mean of
+ * the last five; a mean joins the "before" sample (running sums) once it no
+ * longer overlaps the latest five bars, and leaves it when its bars leave the
+ * window.
+ */
 interface RangeTrack {
   cursor: BarCursor;
-  tr: RollingWindow;
   prev: Candle | null;
+  /** The last five true ranges. */
+  ranges: RollingWindow;
+  /** The last six 5-bar means: the oldest is the newest one that no longer overlaps the latest. */
+  recentMeans: RollingWindow;
+  /** 5-bar means of the window that end before its last five bars. */
+  before: SummedWindow;
 }
 
-/** Bars whose ranges the volatility reason looks at. */
+/** Bars whose ranges the volatility reason looks at (the store keeps at least one more). */
 const RANGE_BARS = 720;
 
 function trueRange(b: Candle, prev: Candle | undefined): number {
   return prev ? Math.max(b.h - b.l, Math.abs(b.h - prev.c), Math.abs(b.l - prev.c)) : b.h - b.l;
+}
+
+/** The volatility burst computed from bars (the last RANGE_BARS of them), for queries the range track cannot answer. */
+function burstOf(bars: readonly Candle[]): { z: number; burst: number } {
+  const L = bars.length;
+  const m = Math.min(RANGE_BARS, L - 1);
+  for (let j = 0; j < m; j++) ranges[j] = trueRange(bars[L - m + j], bars[L - m + j - 1]);
+  const win = (end: number) => (ranges[end - 1] + ranges[end - 2] + ranges[end - 3] + ranges[end - 4] + ranges[end - 5]) / 5;
+  let k = 0;
+  for (let end = 5; end <= m - 5; end++) means[k++] = win(end);
+  const recent = win(m);
+  const mu = mean(means, 0, k);
+  const sd = stdev(means, 0, k);
+  return { z: sd > 0 ? (recent - mu) / sd : 0, burst: mu > 0 ? recent / mu : 1 };
 }
 
 /** UTC hour (0–23) of a time in ms, as Date#getUTCHours. */
@@ -90,7 +117,7 @@ function utcHour(t: number): number {
   return (((Math.floor(t / 3_600_000) % 24) + 24) % 24) | 0;
 }
 
-/** Scratch for ranges, their 5-bar means and recent spreads (single-threaded, used within one call). */
+/** Scratch for the fallback's ranges and 5-bar means and for recent spreads (single-threaded, used within one call). */
 const ranges = new Float64Array(RANGE_BARS);
 const means = new Float64Array(RANGE_BARS);
 let recentSpreads = new Float64Array(16);
@@ -100,7 +127,7 @@ export class ExecutionTimingAgent implements Agent {
   readonly group = 'decision' as const;
   readonly scope = 'market' as const;
   readonly events = ['ticks.received', 'candle.closed', 'calendar.published'] as const;
-  private readonly bars = new BarStore(400);
+  private readonly bars = new BarStore(RANGE_BARS + 1);
   private readonly state = new Map<string, SymbolState>();
   private readonly rangeTracks = new Map<string, RangeTrack>();
   private readonly calendar = new CalendarBook('high');
@@ -153,41 +180,42 @@ export class ExecutionTimingAgent implements Agent {
 
   /**
    * The z-score of the last 5 bars' mean true range among the 5-bar means of
-   * the (up to) 720 bars before, and the burst ratio recent / mean, from the
-   * series' range track (fed the bars it has not seen; for a query into the
-   * past, from the bars up to then).
+   * the (up to) 720 bars before, and the burst ratio recent / mean: from the
+   * series' range track, fed the bars it has not seen (running sums, O(1) a
+   * bar); for a query into the past, from the bars up to then.
    */
   private burst(symbol: string, tf: Timeframe, volBars: readonly Candle[], asOf: number | undefined): { z: number; burst: number } {
     const key = symbol + '|' + tf;
     let tr = this.rangeTracks.get(key);
     if (!tr) {
       if (this.rangeTracks.size >= 256) this.rangeTracks.delete(this.rangeTracks.keys().next().value as string);
-      this.rangeTracks.set(key, (tr = { cursor: new BarCursor(this.bars, symbol, tf), tr: new RollingWindow(RANGE_BARS), prev: null }));
+      tr = { cursor: new BarCursor(this.bars, symbol, tf), prev: null, ranges: new RollingWindow(5), recentMeans: new RollingWindow(6), before: new SummedWindow(RANGE_BARS - 9) };
+      this.rangeTracks.set(key, tr);
     }
-    const L = volBars.length;
-    const m = Math.min(RANGE_BARS, L - 1);
     const st = tr.cursor.advance(asOf);
-    if (st === null) {
-      for (let j = 0; j < m; j++) ranges[j] = trueRange(volBars[L - m + j], volBars[L - m + j - 1]);
-    } else {
-      if (st.restart) {
-        tr.tr.clear();
-        tr.prev = null;
-      }
-      for (let i = st.from; i < st.to; i++) {
-        const b = st.bars[i];
-        if (tr.prev) tr.tr.push(trueRange(b, tr.prev));
-        tr.prev = b;
-      }
-      tr.tr.copyTo(ranges, m);
+    if (st === null) return burstOf(volBars);
+    if (st.restart) {
+      tr.prev = null;
+      tr.ranges.clear();
+      tr.recentMeans.clear();
+      tr.before = new SummedWindow(RANGE_BARS - 9);
     }
-    // The last 5 bars' mean range as a z-score among the 5-bar mean ranges before them.
-    const win = (end: number) => (ranges[end - 1] + ranges[end - 2] + ranges[end - 3] + ranges[end - 4] + ranges[end - 5]) / 5;
-    let k = 0;
-    for (let end = 5; end <= m - 5; end++) means[k++] = win(end);
-    const recent = win(m);
-    const mu = mean(means, 0, k);
-    const sd = stdev(means, 0, k);
+    for (let i = st.from; i < st.to; i++) {
+      const b = st.bars[i];
+      if (tr.prev) {
+        const r = tr.ranges;
+        r.push(trueRange(b, tr.prev));
+        if (r.length === 5) {
+          // Newest first, as the batch form adds them.
+          tr.recentMeans.push((r.at(4) + r.at(3) + r.at(2) + r.at(1) + r.at(0)) / 5);
+          if (tr.recentMeans.length === 6) tr.before.push(tr.recentMeans.at(0));
+        }
+      }
+      tr.prev = b;
+    }
+    const recent = tr.recentMeans.last();
+    const mu = tr.before.mean();
+    const sd = tr.before.stdev();
     return { z: sd > 0 ? (recent - mu) / sd : 0, burst: mu > 0 ? recent / mu : 1 };
   }
 
