@@ -37,7 +37,7 @@ import { DomainError } from '../../../lib/errors';
 import type { OpinionQuery } from '../../../types/agents';
 import type { RegimeChange } from '../../../types/events';
 import type { Candle, Timeframe } from '../../../types/market';
-import { Score, scoreRing, STRATEGIES, StrategyName, StrategyStream } from './strategies';
+import { scoreRing, STRATEGIES, StrategyName, StrategyStream } from './strategies';
 
 export interface StrategyFormulationParams {
   evalBars: number;
@@ -183,29 +183,39 @@ export class StrategyFormulationAgent implements Agent {
     const stream = this.streamOf(q.symbol, q.tf, all, q.asOf);
     const own = readRegime(all, p.evalBars);
     const published = this.publishedRegime(q.symbol, q.tf, asOf);
-    const reg = published ? { ...own, regime: published.regime } : own;
-    const results = STRATEGIES.map((name, k) => {
-      const s: Score = scoreRing(all, stream.pos[k], p.evalBars);
-      const adjusted = s.t + (FAVOURED[reg.regime].includes(name) ? p.regimeBonus : 0);
-      return { name, s, adjusted, position: stream.pos[k].last(), why: stream.why(name) };
-    });
-    const best = results.reduce((a, b) => (b.adjusted > a.adjusted ? b : a));
-    const table = results.map((r) => `${r.name} t=${fmt(r.s.t, 2)}${FAVOURED[reg.regime].includes(r.name) ? ` (+${p.regimeBonus} regime)` : ''}`).join(', ');
+    const reg: RegimeReading = published ? { regime: published.regime, efficiency: own.efficiency, randomWalkEfficiency: own.randomWalkEfficiency, volRatio: own.volRatio } : own;
+    const favoured = FAVOURED[reg.regime];
+    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio, regimePublished: published ? 1 : 0 };
+    // Score each strategy; the best adjusted score wins (the first on a tie).
+    let best = 0;
+    let bestAdjusted = -Infinity;
+    let table = '';
+    for (let k = 0; k < STRATEGIES.length; k++) {
+      const name = STRATEGIES[k];
+      const t = scoreRing(all, stream.pos[k], p.evalBars).t;
+      const fav = favoured.includes(name);
+      const adjusted = t + (fav ? p.regimeBonus : 0);
+      if (adjusted > bestAdjusted) {
+        best = k;
+        bestAdjusted = adjusted;
+      }
+      features[FEATURE_KEYS[k]] = t;
+      table += (k > 0 ? ', ' : '') + `${name} t=${fmt(t, 2)}${fav ? ` (+${p.regimeBonus} regime)` : ''}`;
+    }
     const regimeText = published
       ? `regime ${reg.regime} (adaptation's HMM, p ${fmt(published.p[published.regime], 2)}, since ${new Date(published.time).toISOString().slice(0, 16)}Z; efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`
       : `regime ${reg.regime} (efficiency ${fmt(reg.efficiency, 2)} vs ${fmt(reg.randomWalkEfficiency, 2)} random walk, volatility ratio ${fmt(reg.volRatio, 2)})`;
-    const features: Record<string, number> = { efficiency: reg.efficiency, volRatio: reg.volRatio, regimePublished: published ? 1 : 0 };
-    results.forEach((r, k) => (features[FEATURE_KEYS[k]] = r.s.t));
-    if (best.adjusted <= 0) {
+    if (bestAdjusted <= 0) {
       const d = neutralDraft(head, `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}: no strategy earns its keep, standing aside.`, 0.1, 0.3);
       d.features = features;
       return d;
     }
-    const signal = clamp(best.position, -1, 1);
-    const confidence = clamp(Math.tanh(best.adjusted / 2), 0, 1);
+    const name = STRATEGIES[best];
+    const signal = clamp(stream.pos[best].last(), -1, 1);
+    const confidence = clamp(Math.tanh(bestAdjusted / 2), 0, 1);
     const dir = signal > 0 ? 'long' : signal < 0 ? 'short' : 'flat';
-    features.chosen = STRATEGIES.indexOf(best.name);
-    const rationale = `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}; following ${best.name}: ${best.why} → ${dir}.`;
+    features.chosen = best;
+    const rationale = `${q.symbol} ${q.tf}: ${regimeText}; over the last ${p.evalBars} bars ${table}; following ${name}: ${stream.why(name)} → ${dir}.`;
     return opinionDraft(head, signal, toProbabilities(signal, confidence), confidence, rationale, features);
   }
 

@@ -157,9 +157,9 @@ export class MarketAnalysisAgent implements Agent {
     const trends: TrendReading[] = [];
     const texts: string[] = [];
     const over = Math.min(window, base.length);
-    const tfs = [q.tf, ...higherTimeframes(q.tf, this.params.higherTimeframes)];
-    for (const tf of tfs) {
-      const b = tf === q.tf ? base : barsFor(this.bars, q.symbol, tf, base, q.asOf, minBars);
+    const higher = higherTimeframes(q.tf, this.params.higherTimeframes);
+    for (let k = -1; k < higher.length; k++) {
+      const b = k < 0 ? base : barsFor(this.bars, q.symbol, higher[k], base, q.asOf, minBars);
       if (b.length < minBars) continue;
       const t = this.trend(q.symbol, q.tf, b, over);
       if (t) {
@@ -169,10 +169,10 @@ export class MarketAnalysisAgent implements Agent {
     }
     let tw = 0;
     let trend = 0;
-    trends.forEach((t, i) => {
-      trend += TF_WEIGHTS[i] * t.score;
+    for (let i = 0; i < trends.length; i++) {
+      trend += TF_WEIGHTS[i] * trends[i].score;
       tw += TF_WEIGHTS[i];
-    });
+    }
     trend = tw > 0 ? trend / tw : 0;
 
     const recent = base.slice(-Math.max(2 * window, 60));
@@ -182,18 +182,9 @@ export class MarketAnalysisAgent implements Agent {
     const lvScore = lv.breakout !== 0 ? lv.breakout : lv.position !== null ? clamp(0.5 - lv.position, -0.5, 0.5) : 0;
     const pat = candlePattern(recent);
 
-    const parts = [
-      [0.5, trend],
-      [0.25, st.score],
-      [0.15, lvScore],
-      [0.1, pat.score],
-    ] as const;
-    let s = 0;
-    let mag = 0;
-    for (const [w, v] of parts) {
-      s += w * v;
-      mag += w * Math.abs(v);
-    }
+    // Weights 0.5 trend, 0.25 structure, 0.15 levels, 0.10 pattern.
+    const s = 0.5 * trend + 0.25 * st.score + 0.15 * lvScore + 0.1 * pat.score;
+    const mag = 0.5 * Math.abs(trend) + 0.25 * Math.abs(st.score) + 0.15 * Math.abs(lvScore) + 0.1 * Math.abs(pat.score);
     const signal = clamp(s, -1, 1);
     const agreement = mag > 0 ? Math.abs(s) / mag : 0;
     const r2 = trends[0]?.r2 ?? 0;
@@ -212,7 +203,8 @@ export class MarketAnalysisAgent implements Agent {
     const rationale = `${q.symbol} ${q.tf}: trend ${trendText}; ${st.text}; ${lvText}` + (pat.name ? `; last bar: ${pat.name}` : '') + `. Leaning ${signal > 0.05 ? 'long' : signal < -0.05 ? 'short' : 'neither way'}.`;
 
     const features: Record<string, number> = { trend, structure: st.score, levels: lvScore, pattern: pat.score, agreement };
-    for (const t of trends) {
+    for (let i = 0; i < trends.length; i++) {
+      const t = trends[i];
       features[FEATURE_KEYS[t.tf][0]] = t.score;
       features[FEATURE_KEYS[t.tf][1]] = t.r2;
     }

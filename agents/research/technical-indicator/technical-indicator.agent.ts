@@ -170,8 +170,9 @@ export class TechnicalIndicatorAgent implements Agent {
     const readings: TfReading[] = [];
     const own = this.ownReading(qr.symbol, qr.tf, qr.asOf);
     if (own) readings.push(own);
-    for (const tf of higherTimeframes(qr.tf, p.higherTimeframes)) {
-      const r = this.higherReading(qr.symbol, qr.tf, tf, qr.asOf);
+    const higher = higherTimeframes(qr.tf, p.higherTimeframes);
+    for (let k = 0; k < higher.length; k++) {
+      const r = this.higherReading(qr.symbol, qr.tf, higher[k], qr.asOf);
       if (r) readings.push(r);
     }
     if (readings.length === 0) return neutralDraft(head, `${qr.symbol} ${qr.tf}: indicators still warming up.`);
@@ -180,22 +181,24 @@ export class TechnicalIndicatorAgent implements Agent {
     let agreeNum = 0;
     let agreeDen = 0;
     let extremity = 0;
-    readings.forEach((r, i) => {
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i];
       s += TF_WEIGHTS[i] * r.score;
       w += TF_WEIGHTS[i];
-      for (const x of r.parts) {
-        agreeNum += TF_WEIGHTS[i] * x;
-        agreeDen += TF_WEIGHTS[i] * Math.abs(x);
+      for (let j = 0; j < r.parts.length; j++) {
+        agreeNum += TF_WEIGHTS[i] * r.parts[j];
+        agreeDen += TF_WEIGHTS[i] * Math.abs(r.parts[j]);
       }
       extremity += TF_WEIGHTS[i] * Math.max(Math.abs(r.rsiRank - 0.5), Math.abs(r.kRank - 0.5), Math.abs(r.bRank - 0.5), r.adxRank / 2) * 2;
-    });
+    }
     const signal = clamp(s / w, -1, 1);
     const agreement = agreeDen > 0 ? Math.abs(agreeNum) / agreeDen : 0;
     const confidence = clamp(agreement * (extremity / w) * Math.min(1, base.length / (p.lookback + 60)), 0, 1);
-    let txt = '';
-    for (const r of readings) txt += (txt ? '; ' : '') + describe(r);
+    let txt = describe(readings[0]);
+    for (let i = 1; i < readings.length; i++) txt += '; ' + describe(readings[i]);
     const features: Record<string, number> = { agreement };
-    for (const r of readings) {
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i];
       const k = FEATURE_KEYS[r.tf];
       features[k[0]] = r.rsi;
       features[k[1]] = r.rsiRank;
