@@ -175,12 +175,12 @@ export class MarketAnalysisAgent implements Agent {
     }
     trend = tw > 0 ? trend / tw : 0;
 
-    const recent = base.slice(-Math.max(2 * window, 60));
-    const sw = swings(recent, swingStrength);
+    // Structure over the last max(2·window, 60) bars; levels, pattern and ATR read only the last few of them.
+    const sw = swings(base, swingStrength, Math.max(0, base.length - Math.max(2 * window, 60)));
     const st = structureScore(sw);
-    const lv = levels(recent, sw);
+    const lv = levels(base, sw);
     const lvScore = lv.breakout !== 0 ? lv.breakout : lv.position !== null ? clamp(0.5 - lv.position, -0.5, 0.5) : 0;
-    const pat = candlePattern(recent);
+    const pat = candlePattern(base);
 
     // Weights 0.5 trend, 0.25 structure, 0.15 levels, 0.10 pattern.
     const s = 0.5 * trend + 0.25 * st.score + 0.15 * lvScore + 0.1 * pat.score;
@@ -192,7 +192,7 @@ export class MarketAnalysisAgent implements Agent {
     const confidence = clamp(agreement * (0.4 + 0.6 * r2) * sufficiency, 0, 1);
 
     const close = base[base.length - 1].c;
-    const atr = meanTrueRange(recent, 14);
+    const atr = meanTrueRange(base, 14);
     const trendText = texts.join(', ');
     const lvText =
       lv.breakout > 0

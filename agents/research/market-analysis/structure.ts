@@ -13,10 +13,11 @@ export interface Swing {
 /**
  * Swing highs/lows: a bar whose high (low) is strictly above (below) the `k`
  * bars on each side. The last `k` bars cannot be confirmed yet and never are.
+ * With `from`, over bars[from..] (indices counted from there), as over that slice.
  */
-export function swings(bars: readonly Candle[], k: number): Swing[] {
+export function swings(bars: readonly Candle[], k: number, from = 0): Swing[] {
   const out: Swing[] = [];
-  for (let i = k; i < bars.length - k; i++) {
+  for (let i = from + k; i < bars.length - k; i++) {
     let isHigh = true;
     let isLow = true;
     for (let j = i - k; j <= i + k && (isHigh || isLow); j++) {
@@ -24,8 +25,8 @@ export function swings(bars: readonly Candle[], k: number): Swing[] {
       if (bars[j].h >= bars[i].h) isHigh = false;
       if (bars[j].l <= bars[i].l) isLow = false;
     }
-    if (isHigh) out.push({ index: i, price: bars[i].h, kind: 'high' });
-    if (isLow) out.push({ index: i, price: bars[i].l, kind: 'low' });
+    if (isHigh) out.push({ index: i - from, price: bars[i].h, kind: 'high' });
+    if (isLow) out.push({ index: i - from, price: bars[i].l, kind: 'low' });
   }
   return out;
 }
