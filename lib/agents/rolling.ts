@@ -175,21 +175,28 @@ export class SortedWindow {
  * and dropped since the previous one into the snapshot — linear in `size`
  * plus sorting the changes — instead of sorting everything again; after more
  * than `size` pushes it sorts. Either way the snapshot is exactly the ring's
- * values in ascending order.
+ * values in ascending order. Buffers are reused: no allocation per push, and
+ * a refresh writes into the spare of two snapshot buffers.
  */
 export class SortedSnapshot {
   private readonly ring: Float64Array;
   private pos = 0;
   private n = 0;
-  /** The ring's values in ascending order as of the last refresh. */
-  sorted = new Float64Array(0);
-  private added: number[] = [];
-  private dropped: number[] = [];
+  /** The ring's values in ascending order as of the last refresh (a view on one of two buffers). */
+  sorted: Float64Array = new Float64Array(0);
+  private spare: Float64Array;
+  private current: Float64Array;
+  private added: Float64Array = new Float64Array(64);
+  private dropped: Float64Array = new Float64Array(64);
+  private nAdded = 0;
+  private nDropped = 0;
   /** More pushes since the last refresh than the ring holds: the next refresh sorts. */
   private spilled = false;
 
   constructor(readonly size: number) {
     this.ring = new Float64Array(size);
+    this.current = new Float64Array(size);
+    this.spare = new Float64Array(size);
   }
 
   /** Values held. */
@@ -199,16 +206,16 @@ export class SortedSnapshot {
 
   push(x: number): void {
     if (this.n === this.size) {
-      if (!this.spilled) this.dropped.push(this.ring[this.pos]);
+      if (!this.spilled) this.dropped = append(this.dropped, this.nDropped++, this.ring[this.pos]);
     } else this.n++;
     this.ring[this.pos] = x;
     this.pos = this.pos + 1 === this.size ? 0 : this.pos + 1;
     if (this.spilled) return;
-    this.added.push(x);
-    if (this.added.length > this.size) {
+    this.added = append(this.added, this.nAdded++, x);
+    if (this.nAdded > this.size) {
       this.spilled = true;
-      this.added = [];
-      this.dropped = [];
+      this.nAdded = 0;
+      this.nDropped = 0;
     }
   }
 
@@ -225,15 +232,14 @@ export class SortedSnapshot {
   }
 
   refresh(): void {
+    const out = this.spare;
     if (this.spilled) {
-      this.sorted = new Float64Array(this.n);
-      this.copyLast(this.sorted, this.n);
-      this.sorted.sort();
-    } else if (this.added.length > 0) {
+      this.copyLast(out, this.n);
+      out.subarray(0, this.n).sort();
+    } else if (this.nAdded > 0) {
       const a = this.sorted;
-      const b = Float64Array.from(this.added).sort();
-      const r = Float64Array.from(this.dropped).sort();
-      const out = new Float64Array(this.n);
+      const b = this.added.subarray(0, this.nAdded).sort();
+      const r = this.dropped.subarray(0, this.nDropped).sort();
       let i = 0;
       let j = 0;
       let k = 0;
@@ -243,12 +249,25 @@ export class SortedSnapshot {
         if (k < r.length && r[k] === x) k++;
         else out[o++] = x;
       }
-      this.sorted = out;
-    }
-    this.added = [];
-    this.dropped = [];
+    } else return;
+    this.spare = this.current;
+    this.current = out;
+    this.sorted = out.subarray(0, this.n);
+    this.nAdded = 0;
+    this.nDropped = 0;
     this.spilled = false;
   }
+}
+
+/** Writes x at index i of `buf`, growing it (doubling) when full; returns the buffer to keep. */
+function append(buf: Float64Array, i: number, x: number): Float64Array {
+  if (i === buf.length) {
+    const grown = new Float64Array(buf.length * 2);
+    grown.set(buf);
+    buf = grown;
+  }
+  buf[i] = x;
+  return buf;
 }
 
 /**
