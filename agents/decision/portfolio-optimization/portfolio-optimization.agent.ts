@@ -43,16 +43,23 @@ export const PORTFOLIO_PARAMS: ParamSchema<PortfolioParams> = {
 
 const DEFAULTS: PortfolioParams = { window: 250, minBars: 60, symbols: [] };
 
+/** Returns on the shared bar times: how many, the time of the last, and each symbol's. */
+interface Aligned {
+  n: number;
+  last: number;
+  returns: Map<string, Float64Array>;
+}
+
 /**
  * Returns of each symbol on the bar times all share, oldest first (last
  * `window`), looking at each series' last 2·window+1 bars. When all series
  * end on the same bar times those are the shared bars; otherwise one walk back
  * from the newest bars of all series at once. No sets, maps or copies of the series.
  */
-function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf: number | undefined, window: number): { times: number[]; returns: Map<string, Float64Array> } {
+function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf: number | undefined, window: number): Aligned {
   const k = symbols.length;
   const series = symbols.map((s) => store.get(s, tf, asOf));
-  if (series.some((s) => s.length < 2)) return { times: [], returns: new Map() };
+  if (series.some((s) => s.length < 2)) return { n: 0, last: 0, returns: new Map() };
   const want = window + 1;
   // Common case: every series ends on the same bar times (one feed, or one symbol): those are the shared bars.
   let m = want;
@@ -76,9 +83,7 @@ function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf:
       for (let i = 1; i < m; i++) r[i - 1] = s[off + i].c / s[off + i - 1].c - 1;
       returns.set(sym, r);
     });
-    const times: number[] = [];
-    for (let i = s0.length - m + 1; i < s0.length; i++) times.push(s0[i].t);
-    return { times, returns };
+    return { n: m - 1, last: s0[s0.length - 1].t, returns };
   }
   const floor = series.map((s) => Math.max(0, s.length - (window * 2 + 1)));
   const idx = series.map((s) => s.length - 1);
@@ -112,9 +117,7 @@ function alignedReturns(store: BarStore, symbols: string[], tf: Timeframe, asOf:
     for (let i = 1; i < n; i++) r[i - 1] = s[ix[n - 1 - i]].c / s[ix[n - i]].c - 1;
     returns.set(sym, r);
   });
-  const times: number[] = [];
-  for (let i = n - 2; i >= 0; i--) times.push(timesDesc[i]);
-  return { times, returns };
+  return { n: Math.max(0, n - 1), last: n > 1 ? timesDesc[0] : 0, returns };
 }
 
 const EMPTY = new Float64Array(0);
@@ -141,7 +144,7 @@ export class PortfolioOptimizationAgent implements Agent {
    * shared by every tenant with the same universe, with the correlations of
    * the queried symbol computed from them.
    */
-  private readonly aligned = new Map<string, ReturnType<typeof alignedReturns> & { corr: Map<string, number> }>();
+  private readonly aligned = new Map<string, Aligned & { corr: Map<string, number> }>();
 
   /** `graph`: where correlations are kept (embedded by default). */
   constructor(params: Partial<PortfolioParams> = {}, readonly graph = new MemoryGraphStore()) {
@@ -196,14 +199,13 @@ export class PortfolioOptimizationAgent implements Agent {
     let al = this.aligned.get(akey);
     if (!al) {
       const r = alignedReturns(this.bars, universe, q.tf, q.asOf, p.window);
-      al = { times: r.times, returns: r.returns, corr: new Map() };
+      al = { n: r.n, last: r.last, returns: r.returns, corr: new Map() };
       if (this.aligned.size >= 512) this.aligned.delete(this.aligned.keys().next().value as string);
       this.aligned.set(akey, al);
     }
-    const { times, returns } = al;
-    const n = times.length;
+    const { n, returns } = al;
     if (n < p.minBars) return neutralDraft(head, `${q.symbol} ${q.tf}: ${n} bars shared by ${universe.join(', ')}; ${p.minBars} needed.`);
-    const dataTime = times[n - 1];
+    const dataTime = al.last;
     const ri = returns.get(q.symbol)!;
 
     // The book's return series P = Σ wⱼ rⱼ (the symbol's own position included).
