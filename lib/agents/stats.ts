@@ -56,14 +56,22 @@ export function linearRegression(ys: ArrayLike<number>): Regression {
   return { slope, intercept, r2, residualSd: Math.sqrt(sse / (n - 2)) };
 }
 
-/** Fraction of `sample` strictly below x plus half of the ties, in [0, 1] (0.5 for an empty sample). */
-export function percentileRank(sample: ArrayLike<number>, x: number): number {
+/**
+ * Fraction of `sample` strictly below x plus half of the ties, in [0, 1] (0.5
+ * for an empty sample). With `tol` > 0, values within `tol` of x are ties:
+ * readings equal in exact arithmetic (an RSI left unchanged by a flat bar)
+ * can differ in their last bits, and which way depends on rounding.
+ */
+export function percentileRank(sample: ArrayLike<number>, x: number, tol = 0): number {
   if (sample.length === 0) return 0.5;
+  const lo = x - tol;
+  const hi = x + tol;
   let below = 0;
   let eq = 0;
   for (let i = 0; i < sample.length; i++) {
-    if (sample[i] < x) below++;
-    else if (sample[i] === x) eq++;
+    const v = sample[i];
+    if (v < lo) below++;
+    else if (v <= hi) eq++;
   }
   return (below + eq / 2) / sample.length;
 }
@@ -76,6 +84,86 @@ export function quantile(xs: ArrayLike<number>, q: number): number {
   const lo = Math.floor(r);
   const hi = Math.ceil(r);
   return s[lo] + (s[hi] - s[lo]) * (r - lo);
+}
+
+/** Order statistics up to this rank are found by keeping the smallest values rather than by quickselect. */
+const SMALL_RANK = 32;
+const smallest = new Float64Array(SMALL_RANK);
+let selectScratch = new Float64Array(256);
+
+/**
+ * q-quantile (0..1) of xs[0..n) by linear interpolation, exactly as
+ * `quantile` (a NaN sorts last), without a sort and without changing xs:
+ * for a low quantile (a 1% VaR) by keeping the few smallest values, one
+ * comparison per value in the common case; otherwise by quickselect on a
+ * scratch copy. O(n).
+ */
+export function quantileSelect(xs: ArrayLike<number>, n: number, q: number): number {
+  if (n === 0) return NaN;
+  const r = q * (n - 1);
+  const lo = Math.floor(r);
+  const hi = Math.ceil(r);
+  if (hi < SMALL_RANK) {
+    const keep = hi + 1;
+    const low = smallest;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const x = xs[i];
+      if (m === keep && x >= low[m - 1]) continue;
+      if (x !== x) return quantile(Array.prototype.slice.call(xs, 0, n) as number[], q);
+      let j = m < keep ? m++ : m - 1;
+      while (j > 0 && low[j - 1] > x) {
+        low[j] = low[j - 1];
+        j--;
+      }
+      low[j] = x;
+    }
+    return low[lo] + (low[hi] - low[lo]) * (r - lo);
+  }
+  if (selectScratch.length < n) selectScratch = new Float64Array(n);
+  const a = selectScratch;
+  for (let i = 0; i < n; i++) {
+    const x = xs[i];
+    if (x !== x) return quantile(Array.prototype.slice.call(xs, 0, n) as number[], q);
+    a[i] = x;
+  }
+  const v = selectKth(a, n, lo);
+  if (hi === lo) return v;
+  // Everything after index lo is ≥ v: the next order statistic is their minimum.
+  let w = Infinity;
+  for (let i = lo + 1; i < n; i++) if (a[i] < w) w = a[i];
+  return v + (w - v) * (r - lo);
+}
+
+/** The k-th smallest (0-based) of xs[0..n), moved to xs[k] with smaller-or-equal values before it and larger-or-equal after (Hoare quickselect, median-of-three pivot). */
+export function selectKth(xs: Float64Array, n: number, k: number): number {
+  let left = 0;
+  let right = n - 1;
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    // Median of three as the pivot.
+    const a = xs[left];
+    const b = xs[mid];
+    const c = xs[right];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (xs[i] < pivot) i++;
+      while (xs[j] > pivot) j--;
+      if (i <= j) {
+        const t = xs[i];
+        xs[i] = xs[j];
+        xs[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return xs[k];
 }
 
 /** q-quantile (0..1) of a sample already sorted ascending (no copy). */

@@ -7,7 +7,8 @@
  *   or below their median, 1 at their 99th percentile.
  * - Volatility burst: mean true range of the last 5 bars as a z-score among
  *   the 5-bar means of the 720 bars before (M1 bars when available): 0 up to
- *   2σ, 1 at 5σ.
+ *   2σ, 1 at 5σ. (The store used to hold only 400–600 bars, so the sample was
+ *   that long; it now keeps 721.)
  * - Session liquidity: ticks per minute in this UTC hour, learned from the
  *   symbol's own bars, against its average over the hours seen; an hour below
  *   `thinLiquidity` × the average counts as thin (score rises to 1 at zero).
@@ -17,16 +18,24 @@
  * wait = 1 − Π(1 − wᵢ·scoreᵢ) (any one reason is enough). The opinion leans to
  * hold by `wait`, with confidence = wait (a "now" has nothing to add to the
  * fused direction). A spread beyond `vetoSpreadMultiple` × its median vetoes.
+ *
+ * State: the spreads in a `SortedSnapshot` (its sorted sample refreshed every
+ * 250 ticks by merging in what changed; non-finite spreads are skipped), and
+ * per series the 5-bar mean true ranges of its last 720 bars with running sums
+ * (`SummedWindow`, so σ of the sample is O(1)), fed the bars they have not
+ * seen when the agent opines (a `BarCursor`), restarted from the store when
+ * the series is revised; a query into the past reads the bars up to then.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { BarStore } from '../../../lib/agents/bars';
+import { BarCursor, BarStore } from '../../../lib/agents/bars';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { mean, median, percentileRankSorted, quantileSorted, stdev } from '../../../lib/agents/stats';
+import { RollingWindow, SortedSnapshot, SummedWindow } from '../../../lib/agents/rolling';
+import { mean, percentileRankSorted, quantileSelect, quantileSorted, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
 import type { OpinionQuery } from '../../../types/agents';
-import { Candle, TF_MS } from '../../../types/market';
+import { Candle, TF_MS, Timeframe } from '../../../types/market';
 
 export interface ExecutionTimingParams {
   spreadWindow: number;
@@ -54,35 +63,9 @@ export const EXECUTION_TIMING_PARAMS: ParamSchema<ExecutionTimingParams> = {
   weightEvent: { type: 'number', min: 0, max: 1, doc: 'weight of the event reason' },
 };
 
-/** Float ring buffer. */
-class Ring {
-  readonly buf: Float64Array;
-  n = 0;
-  i = 0;
-  constructor(size: number) {
-    this.buf = new Float64Array(size);
-  }
-  push(x: number): void {
-    this.buf[this.i] = x;
-    this.i = (this.i + 1) % this.buf.length;
-    if (this.n < this.buf.length) this.n++;
-  }
-  /** The last k values (oldest first). */
-  last(k: number): Float64Array {
-    const m = Math.min(k, this.n);
-    const out = new Float64Array(m);
-    for (let j = 0; j < m; j++) out[j] = this.buf[(this.i - m + j + this.buf.length) % this.buf.length];
-    return out;
-  }
-  values(): Float64Array {
-    return this.last(this.n);
-  }
-}
-
 interface SymbolState {
-  spreads: Ring;
-  /** Relative spreads (spread / mid) as a sorted sample, refreshed every so many ticks. */
-  sorted: Float64Array;
+  /** Relative spreads (spread / mid) and their sorted sample, refreshed every so many ticks. */
+  spreads: SortedSnapshot;
   sinceSort: number;
   lastTick: number;
   /** Sum and count of ticks-per-minute by UTC hour. */
@@ -90,17 +73,63 @@ interface SymbolState {
   hourN: Float64Array;
 }
 
+/**
+ * The volatility reason's state for one series: the 5-bar mean true ranges of
+ * its last RANGE_BARS bars. Each new bar gives a true range and the mean of
+ * the last five; a mean joins the "before" sample (running sums) once it no
+ * longer overlaps the latest five bars, and leaves it when its bars leave the
+ * window.
+ */
+interface RangeTrack {
+  cursor: BarCursor;
+  prev: Candle | null;
+  /** The last five true ranges. */
+  ranges: RollingWindow;
+  /** The last six 5-bar means: the oldest is the newest one that no longer overlaps the latest. */
+  recentMeans: RollingWindow;
+  /** 5-bar means of the window that end before its last five bars. */
+  before: SummedWindow;
+}
+
+/** Bars whose ranges the volatility reason looks at (the store keeps at least one more). */
+const RANGE_BARS = 720;
+
 function trueRange(b: Candle, prev: Candle | undefined): number {
   return prev ? Math.max(b.h - b.l, Math.abs(b.h - prev.c), Math.abs(b.l - prev.c)) : b.h - b.l;
 }
+
+/** The volatility burst computed from bars (the last RANGE_BARS of them), for queries the range track cannot answer. */
+function burstOf(bars: readonly Candle[]): { z: number; burst: number } {
+  const L = bars.length;
+  const m = Math.min(RANGE_BARS, L - 1);
+  for (let j = 0; j < m; j++) ranges[j] = trueRange(bars[L - m + j], bars[L - m + j - 1]);
+  const win = (end: number) => (ranges[end - 1] + ranges[end - 2] + ranges[end - 3] + ranges[end - 4] + ranges[end - 5]) / 5;
+  let k = 0;
+  for (let end = 5; end <= m - 5; end++) means[k++] = win(end);
+  const recent = win(m);
+  const mu = mean(means, 0, k);
+  const sd = stdev(means, 0, k);
+  return { z: sd > 0 ? (recent - mu) / sd : 0, burst: mu > 0 ? recent / mu : 1 };
+}
+
+/** UTC hour (0–23) of a time in ms, as Date#getUTCHours. */
+function utcHour(t: number): number {
+  return (((Math.floor(t / 3_600_000) % 24) + 24) % 24) | 0;
+}
+
+/** Scratch for the fallback's ranges and 5-bar means and for recent spreads (single-threaded, used within one call). */
+const ranges = new Float64Array(RANGE_BARS);
+const means = new Float64Array(RANGE_BARS);
+let recentSpreads = new Float64Array(16);
 
 export class ExecutionTimingAgent implements Agent {
   readonly id = 'execution-timing';
   readonly group = 'decision' as const;
   readonly scope = 'market' as const;
   readonly events = ['ticks.received', 'candle.closed', 'calendar.published'] as const;
-  private readonly bars = new BarStore(400);
+  private readonly bars = new BarStore(RANGE_BARS + 1);
   private readonly state = new Map<string, SymbolState>();
+  private readonly rangeTracks = new Map<string, RangeTrack>();
   private readonly calendar = new CalendarBook('high');
   private params: ExecutionTimingParams;
 
@@ -115,7 +144,7 @@ export class ExecutionTimingAgent implements Agent {
   private sym(symbol: string): SymbolState {
     let s = this.state.get(symbol);
     if (!s) {
-      s = { spreads: new Ring(this.params.spreadWindow), sorted: new Float64Array(0), sinceSort: 0, lastTick: 0, hourSum: new Float64Array(24), hourN: new Float64Array(24) };
+      s = { spreads: new SortedSnapshot(this.params.spreadWindow), sinceSort: 0, lastTick: 0, hourSum: new Float64Array(24), hourN: new Float64Array(24) };
       this.state.set(symbol, s);
     }
     return s;
@@ -125,11 +154,13 @@ export class ExecutionTimingAgent implements Agent {
     if (e.type === 'ticks.received') {
       for (const t of e.ticks) {
         if (!(t.ask >= t.bid) || t.bid <= 0) continue;
+        const spread = (t.ask - t.bid) / ((t.ask + t.bid) / 2);
+        if (!Number.isFinite(spread)) continue;
         const s = this.sym(t.symbol);
-        s.spreads.push((t.ask - t.bid) / ((t.ask + t.bid) / 2));
+        s.spreads.push(spread);
         s.lastTick = Math.max(s.lastTick, t.time_msc);
-        if (++s.sinceSort >= 250 || s.sorted.length < 50) {
-          s.sorted = s.spreads.values().sort();
+        if (++s.sinceSort >= 250 || s.spreads.sorted.length < 50) {
+          s.spreads.refresh();
           s.sinceSort = 0;
         }
       }
@@ -137,7 +168,7 @@ export class ExecutionTimingAgent implements Agent {
       const c = e.candle;
       if (!this.bars.add(c)) return;
       const s = this.sym(c.symbol);
-      const h = new Date(c.t).getUTCHours();
+      const h = utcHour(c.t);
       if (TF_MS[c.tf] <= TF_MS.H1) {
         s.hourSum[h] += c.n / (TF_MS[c.tf] / 60_000);
         s.hourN[h]++;
@@ -147,9 +178,52 @@ export class ExecutionTimingAgent implements Agent {
     }
   }
 
+  /**
+   * The z-score of the last 5 bars' mean true range among the 5-bar means of
+   * the (up to) 720 bars before, and the burst ratio recent / mean: from the
+   * series' range track, fed the bars it has not seen (running sums, O(1) a
+   * bar); for a query into the past, from the bars up to then.
+   */
+  private burst(symbol: string, tf: Timeframe, volBars: readonly Candle[], asOf: number | undefined): { z: number; burst: number } {
+    const key = symbol + '|' + tf;
+    let tr = this.rangeTracks.get(key);
+    if (!tr) {
+      if (this.rangeTracks.size >= 256) this.rangeTracks.delete(this.rangeTracks.keys().next().value as string);
+      tr = { cursor: new BarCursor(this.bars, symbol, tf), prev: null, ranges: new RollingWindow(5), recentMeans: new RollingWindow(6), before: new SummedWindow(RANGE_BARS - 9) };
+      this.rangeTracks.set(key, tr);
+    }
+    const st = tr.cursor.advance(asOf);
+    if (st === null) return burstOf(volBars);
+    if (st.restart) {
+      tr.prev = null;
+      tr.ranges.clear();
+      tr.recentMeans.clear();
+      tr.before = new SummedWindow(RANGE_BARS - 9);
+    }
+    for (let i = st.from; i < st.to; i++) {
+      const b = st.bars[i];
+      if (tr.prev) {
+        const r = tr.ranges;
+        r.push(trueRange(b, tr.prev));
+        if (r.length === 5) {
+          // Newest first, as the batch form adds them.
+          tr.recentMeans.push((r.at(4) + r.at(3) + r.at(2) + r.at(1) + r.at(0)) / 5);
+          if (tr.recentMeans.length === 6) tr.before.push(tr.recentMeans.at(0));
+        }
+      }
+      tr.prev = b;
+    }
+    const recent = tr.recentMeans.last();
+    const mu = tr.before.mean();
+    const sd = tr.before.stdev();
+    return { z: sd > 0 ? (recent - mu) / sd : 0, burst: mu > 0 ? recent / mu : 1 };
+  }
+
   opine(q: OpinionQuery): OpinionDraft {
     const s = this.state.get(q.symbol);
-    const volBars = this.bars.get(q.symbol, 'M1', q.asOf).length >= 30 ? this.bars.get(q.symbol, 'M1', q.asOf) : this.bars.get(q.symbol, q.tf, q.asOf);
+    const m1 = this.bars.get(q.symbol, 'M1', q.asOf);
+    const volTf: Timeframe = m1.length >= 30 ? 'M1' : q.tf;
+    const volBars = volTf === 'M1' ? m1 : this.bars.get(q.symbol, q.tf, q.asOf);
     const lastBar = volBars[volBars.length - 1];
     const asOf = q.asOf ?? Math.max(s?.lastTick ?? 0, lastBar ? lastBar.t + TF_MS[lastBar.tf] : 0);
     const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
@@ -160,33 +234,26 @@ export class ExecutionTimingAgent implements Agent {
     let known = 0;
     let veto: string | null = null;
 
-    if (s && s.spreads.n >= 50) {
+    if (s && s.spreads.length >= 50) {
       known++;
-      const current = median(s.spreads.last(p.spreadRecent));
-      const typical = quantileSorted(s.sorted, 0.5);
-      const wide = quantileSorted(s.sorted, 0.99);
-      const rank = percentileRankSorted(s.sorted, current);
+      if (recentSpreads.length < p.spreadRecent) recentSpreads = new Float64Array(p.spreadRecent);
+      const nRecent = s.spreads.copyLast(recentSpreads, p.spreadRecent);
+      const current = quantileSelect(recentSpreads, nRecent, 0.5);
+      const sorted = s.spreads.sorted;
+      const typical = quantileSorted(sorted, 0.5);
+      const wide = quantileSorted(sorted, 0.99);
+      const rank = percentileRankSorted(sorted, current);
       const score = wide > typical ? clamp((current - typical) / (wide - typical), 0, 1) : current > typical ? 1 : 0;
       keep *= 1 - p.weightSpread * score;
       const multiple = typical > 0 ? current / typical : 1;
-      Object.assign(features, { spreadMultiple: multiple, spreadRank: rank });
-      reasons.push(`spread ${fmt(multiple, 3)}× its median (${fmt(rank * 100, 3)}th percentile of the last ${s.spreads.n} ticks)`);
+      features.spreadMultiple = multiple;
+      features.spreadRank = rank;
+      reasons.push(`spread ${fmt(multiple, 3)}× its median (${fmt(rank * 100, 3)}th percentile of the last ${s.spreads.length} ticks)`);
       if (multiple >= p.vetoSpreadMultiple) veto = `spread ${fmt(multiple, 3)}× its median (limit ${p.vetoSpreadMultiple}×)`;
     }
     if (volBars.length >= 30) {
       known++;
-      const tr: number[] = [];
-      const from = Math.max(1, volBars.length - 720);
-      for (let i = from; i < volBars.length; i++) tr.push(trueRange(volBars[i], volBars[i - 1]));
-      // The last 5 bars' mean range as a z-score among the 5-bar mean ranges before them.
-      const win = (end: number) => (tr[end - 1] + tr[end - 2] + tr[end - 3] + tr[end - 4] + tr[end - 5]) / 5;
-      const past: number[] = [];
-      for (let end = 5; end <= tr.length - 5; end++) past.push(win(end));
-      const recent = win(tr.length);
-      const m = mean(past);
-      const sd = stdev(past);
-      const z = sd > 0 ? (recent - m) / sd : 0;
-      const burst = m > 0 ? recent / m : 1;
+      const { z, burst } = this.burst(q.symbol, volTf, volBars, q.asOf);
       const score = clamp((z - 2) / 3, 0, 1);
       keep *= 1 - p.weightVolatility * score;
       features.volatilityBurst = burst;
@@ -201,7 +268,7 @@ export class ExecutionTimingAgent implements Agent {
           hours++;
           total += s.hourSum[h] / s.hourN[h];
         }
-      const h = new Date(asOf).getUTCHours();
+      const h = utcHour(asOf);
       // No tick counts at all (bar files without them) say nothing about liquidity: skip the reason, never divide 0 by 0.
       if (hours >= 12 && s.hourN[h] > 0 && total > 0) {
         known++;
@@ -227,7 +294,7 @@ export class ExecutionTimingAgent implements Agent {
     const wait = clamp(1 - keep, 0, 1);
     features.wait = wait;
     const verdict = veto ? 'do not trade now' : wait >= 0.5 ? 'wait' : wait >= 0.2 ? 'enter with care' : 'now is fine';
-    const draft: OpinionDraft = { ...head, signal: 0, p: toProbabilities(0, wait, wait), confidence: wait, features, rationale: `${q.symbol}: ${verdict} (wait ${fmt(wait, 2)}): ${reasons.join('; ')}.` };
+    const draft = opinionDraft(head, 0, toProbabilities(0, wait, wait), wait, `${q.symbol}: ${verdict} (wait ${fmt(wait, 2)}): ${reasons.join('; ')}.`, features);
     if (veto) draft.veto = { reason: veto };
     return draft;
   }
@@ -242,6 +309,6 @@ export class ExecutionTimingAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { symbols: [...this.state.keys()], bars: this.bars.describe(), events: this.calendar.size };
+    return { symbols: [...this.state.keys()], bars: this.bars.describe(), tracks: this.rangeTracks.size, events: this.calendar.size };
   }
 }

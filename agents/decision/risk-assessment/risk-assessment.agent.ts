@@ -3,7 +3,8 @@
  * position adds for this tenant; never a direction (signal 0). It leans to
  * hold as risk approaches the tenant's limits and vetoes beyond them.
  *
- * - Realised volatility σ of log returns (`window` bars) and ATR(14) (Wilder, TA-Lib).
+ * - Realised volatility σ of log returns (`window` bars) and ATR(14) (Wilder,
+ *   TA-Lib) run from the first bar held.
  * - VaR/ES (historical, `level`, over `horizonBars`) of the exposure the tenant
  *   would hold: its current exposure on the symbol plus `positionFraction` of
  *   equity, as a fraction of equity.
@@ -18,17 +19,18 @@
  * within `vetoEventMin`.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { BarStore, closeTime } from '../../../lib/agents/bars';
+import { BarCursor, BarStore, closeTime } from '../../../lib/agents/bars';
 import { Atr } from '../../../lib/indicators';
 import { CalendarBook } from '../../../lib/agents/calendar-book';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
+import { RollingWindow } from '../../../lib/agents/rolling';
 import { logReturns, stdev } from '../../../lib/agents/stats';
 import { symbolAssets } from '../../../lib/agents/symbols';
 import { historicalTailRisk, TailRisk } from '../../../lib/agents/tail-risk';
 import type { OpinionQuery } from '../../../types/agents';
 import type { PortfolioSnapshot } from '../../../types/events';
-import { Candle, TF_MS } from '../../../types/market';
+import { Candle, TF_MS, Timeframe } from '../../../types/market';
 
 export interface RiskParams {
   window: number;
@@ -67,6 +69,20 @@ interface TenantBook {
   exposure: Map<string, number>;
 }
 
+/** Log returns and ATR(14) of one series, kept as its bars arrive (the last `capacity` returns). */
+interface SeriesTrack {
+  cursor: BarCursor;
+  returns: RollingWindow;
+  atr: Atr;
+  /** ATR at the last bar folded (NaN while warming up). */
+  atrValue: number;
+  /** Close of the last bar folded (NaN before the first). */
+  prev: number;
+}
+
+/** Scratch for the returns of one computation (single-threaded, used within one call). */
+let retBuf = new Float64Array(1024);
+
 export class RiskAssessmentAgent implements Agent {
   readonly id = 'risk-assessment';
   readonly group = 'decision' as const;
@@ -78,6 +94,7 @@ export class RiskAssessmentAgent implements Agent {
   private readonly tenantParams = new Map<string, RiskParams>();
   private defaults: RiskParams;
   private readonly marketCache = new Map<string, MarketRisk>();
+  private readonly tracks = new Map<string, SeriesTrack>();
 
   constructor(params: Partial<RiskParams> = {}) {
     this.defaults = applyParams(RISK_PARAMS, DEFAULTS, params);
@@ -100,16 +117,52 @@ export class RiskAssessmentAgent implements Agent {
     this.tenants.set(s.tenantId, { equity: s.equity, peak: Math.max(prev?.peak ?? s.equity, s.peakEquity ?? s.equity, s.equity), exposure });
   }
 
+  /**
+   * The last `window` log returns of a series as of `asOf` (fewer when the
+   * bars are fewer) and its ATR(14): from the series' track, fed the bars it
+   * has not seen; for a query into the past, from the bars up to then.
+   */
+  private seriesState(symbol: string, tf: Timeframe, bars: readonly Candle[], asOf: number | undefined, window: number): { rets: Float64Array; atr: number } {
+    const key = symbol + '|' + tf;
+    let tr = this.tracks.get(key);
+    if (!tr) {
+      if (this.tracks.size >= 256) this.tracks.delete(this.tracks.keys().next().value as string);
+      tr = { cursor: new BarCursor(this.bars, symbol, tf), returns: new RollingWindow(this.bars.capacity), atr: new Atr(14), atrValue: NaN, prev: NaN };
+      this.tracks.set(key, tr);
+    }
+    const st = tr.cursor.advance(asOf);
+    if (st === null) {
+      const atr = new Atr(14);
+      let a: number | null = null;
+      for (const b of bars) a = atr.update(b);
+      return { rets: logReturns(bars.slice(-window - 1).map((b) => b.c)), atr: a ?? NaN };
+    }
+    if (st.restart) {
+      tr.returns.clear();
+      tr.atr = new Atr(14);
+      tr.atrValue = NaN;
+      tr.prev = NaN;
+    }
+    for (let i = st.from; i < st.to; i++) {
+      const b = st.bars[i];
+      if (tr.prev === tr.prev) tr.returns.push(Math.log(b.c / tr.prev));
+      tr.prev = b.c;
+      tr.atrValue = tr.atr.update(b) ?? NaN;
+    }
+    const k = Math.max(0, Math.min(window, bars.length - 1, tr.returns.length));
+    if (retBuf.length < k) retBuf = new Float64Array(k);
+    tr.returns.copyTo(retBuf, k);
+    return { rets: retBuf.subarray(0, k), atr: tr.atrValue };
+  }
+
   /** The tenant-independent part (volatility, ATR, VaR per unit of exposure), computed once per bar and parameter set. */
-  private marketRisk(symbol: string, tf: string, bars: readonly Candle[], p: RiskParams): MarketRisk {
+  private marketRisk(symbol: string, tf: Timeframe, bars: readonly Candle[], asOf: number | undefined, p: RiskParams): MarketRisk {
     const last = bars[bars.length - 1];
-    const key = `${symbol}|${tf}|${last.t}|${bars.length}|${p.window}|${p.horizonBars}|${p.level}`;
+    const key = `${symbol}|${tf}|${last.t}|${bars.length}|${this.bars.revision(symbol, tf)}|${p.window}|${p.horizonBars}|${p.level}`;
     let m = this.marketCache.get(key);
     if (m) return m;
-    const recent = bars.slice(-p.window - 1);
-    const rets = logReturns(recent.map((b) => b.c));
-    const atrs = new Atr(14).computeTyped(recent.slice(-200)).values;
-    m = { sigma: stdev(rets), close: last.c, atr: atrs[atrs.length - 1], tail: historicalTailRisk(rets, p.horizonBars, p.level) };
+    const { rets, atr } = this.seriesState(symbol, tf, bars, asOf, p.window);
+    m = { sigma: stdev(rets), close: last.c, atr, tail: historicalTailRisk(rets, p.horizonBars, p.level) };
     if (this.marketCache.size >= 256) this.marketCache.delete(this.marketCache.keys().next().value as string);
     this.marketCache.set(key, m);
     return m;
@@ -122,7 +175,7 @@ export class RiskAssessmentAgent implements Agent {
     const head = { agent: this.id, group: this.group, symbol: q.symbol, tf: q.tf, asOf };
     if (bars.length < 30) return neutralDraft(head, `${q.symbol} ${q.tf}: ${bars.length} bars, too few to measure risk; not standing in the way.`);
 
-    const { sigma, close, atr, tail } = this.marketRisk(q.symbol, q.tf, bars, p);
+    const { sigma, close, atr, tail } = this.marketRisk(q.symbol, q.tf, bars, q.asOf, p);
 
     const book = q.tenantId ? this.tenants.get(q.tenantId) : undefined;
     const existing = book && book.equity > 0 ? Math.abs(book.exposure.get(q.symbol) ?? 0) / book.equity : 0;
@@ -155,14 +208,9 @@ export class RiskAssessmentAgent implements Agent {
       ev ? `${ev.event.currency} ${ev.event.name} ${ev.minutes >= 0 ? `in ${fmt(ev.minutes, 3)} min` : `${fmt(-ev.minutes, 3)} min ago`}` : `no high-importance release within ${p.eventWindowMin} min`,
     ];
     const verdict = vetoes.length > 0 ? 'Veto' : risk >= 0.5 ? 'Risk high: lean to hold' : risk > 0 ? 'Risk elevated' : 'Risk acceptable';
-    const draft: OpinionDraft = {
-      ...head,
-      signal: 0,
-      p: toProbabilities(0, risk, risk),
-      confidence: risk,
-      features: { sigma, atrPct: atr / close, varPct, esPct, exposure, drawdown: dd, risk, ...(ev ? { minutesToEvent: ev.minutes } : {}) },
-      rationale: `${q.symbol} ${q.tf}: ${parts.join('; ')}. ${verdict}${vetoes.length ? ': ' + vetoes.join('; ') : ''}.`,
-    };
+    const features: Record<string, number> = { sigma, atrPct: atr / close, varPct, esPct, exposure, drawdown: dd, risk };
+    if (ev) features.minutesToEvent = ev.minutes;
+    const draft = opinionDraft(head, 0, toProbabilities(0, risk, risk), risk, `${q.symbol} ${q.tf}: ${parts.join('; ')}. ${verdict}${vetoes.length ? ': ' + vetoes.join('; ') : ''}.`, features);
     if (vetoes.length > 0) draft.veto = { reason: vetoes.join('; ') };
     return draft;
   }
@@ -182,6 +230,6 @@ export class RiskAssessmentAgent implements Agent {
   }
 
   snapshot(): Record<string, unknown> {
-    return { bars: this.bars.describe(), tenants: this.tenants.size, configuredTenants: this.tenantParams.size, events: this.calendar.size };
+    return { bars: this.bars.describe(), tracks: this.tracks.size, tenants: this.tenants.size, configuredTenants: this.tenantParams.size, events: this.calendar.size };
   }
 }

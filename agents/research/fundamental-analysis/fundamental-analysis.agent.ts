@@ -19,7 +19,7 @@
  * confidence = (1 − e^(−Σ weights used)) · window factor.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { decay } from '../../../lib/agents/stats';
 import type { OpinionQuery } from '../../../types/agents';
@@ -202,7 +202,7 @@ export class FundamentalAnalysisAgent implements Agent {
     const features: Record<string, number> = { impactBase: ib.value, impactQuote: iq.value, carry, windowFactor };
     if (diff !== null) features.rateDifferential = diff;
     if (Number.isFinite(minutes)) features.minutesToEvent = minutes;
-    return { ...head, signal, p: toProbabilities(signal, confidence, holdBias), confidence, rationale, features };
+    return opinionDraft(head, signal, toProbabilities(signal, confidence, holdBias), confidence, rationale, features);
   }
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {

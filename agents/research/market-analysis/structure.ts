@@ -13,10 +13,11 @@ export interface Swing {
 /**
  * Swing highs/lows: a bar whose high (low) is strictly above (below) the `k`
  * bars on each side. The last `k` bars cannot be confirmed yet and never are.
+ * With `from`, over bars[from..] (indices counted from there), as over that slice.
  */
-export function swings(bars: readonly Candle[], k: number): Swing[] {
+export function swings(bars: readonly Candle[], k: number, from = 0): Swing[] {
   const out: Swing[] = [];
-  for (let i = k; i < bars.length - k; i++) {
+  for (let i = from + k; i < bars.length - k; i++) {
     let isHigh = true;
     let isLow = true;
     for (let j = i - k; j <= i + k && (isHigh || isLow); j++) {
@@ -24,8 +25,8 @@ export function swings(bars: readonly Candle[], k: number): Swing[] {
       if (bars[j].h >= bars[i].h) isHigh = false;
       if (bars[j].l <= bars[i].l) isLow = false;
     }
-    if (isHigh) out.push({ index: i, price: bars[i].h, kind: 'high' });
-    if (isLow) out.push({ index: i, price: bars[i].l, kind: 'low' });
+    if (isHigh) out.push({ index: i - from, price: bars[i].h, kind: 'high' });
+    if (isLow) out.push({ index: i - from, price: bars[i].l, kind: 'low' });
   }
   return out;
 }
@@ -36,11 +37,16 @@ export function swings(bars: readonly Candle[], k: number): Swing[] {
  * enough swings.
  */
 export function structureScore(sw: readonly Swing[]): { score: number; text: string } {
-  const highs = sw.filter((s) => s.kind === 'high');
-  const lows = sw.filter((s) => s.kind === 'low');
+  // The last two swing highs and lows, newest first.
+  const highs: number[] = [];
+  const lows: number[] = [];
+  for (let i = sw.length - 1; i >= 0 && (highs.length < 2 || lows.length < 2); i--) {
+    const list = sw[i].kind === 'high' ? highs : lows;
+    if (list.length < 2) list.push(sw[i].price);
+  }
   if (highs.length < 2 || lows.length < 2) return { score: 0, text: 'not enough swings for a structure' };
-  const hh = Math.sign(highs[highs.length - 1].price - highs[highs.length - 2].price);
-  const hl = Math.sign(lows[lows.length - 1].price - lows[lows.length - 2].price);
+  const hh = Math.sign(highs[0] - highs[1]);
+  const hl = Math.sign(lows[0] - lows[1]);
   const score = (hh + hl) / 2;
   const hs = hh > 0 ? 'higher highs' : hh < 0 ? 'lower highs' : 'equal highs';
   const ls = hl > 0 ? 'higher lows' : hl < 0 ? 'lower lows' : 'equal lows';
@@ -65,8 +71,12 @@ export function levels(bars: readonly Candle[], sw: readonly Swing[]): Levels {
     if (s.price < close && (support === null || s.price > support)) support = s.price;
     if (s.price > close && (resistance === null || s.price < resistance)) resistance = s.price;
   }
-  const lastHigh = [...sw].reverse().find((s) => s.kind === 'high');
-  const lastLow = [...sw].reverse().find((s) => s.kind === 'low');
+  let lastHigh: Swing | undefined;
+  let lastLow: Swing | undefined;
+  for (let i = sw.length - 1; i >= 0 && (!lastHigh || !lastLow); i--) {
+    if (sw[i].kind === 'high') lastHigh ??= sw[i];
+    else lastLow ??= sw[i];
+  }
   const breakout = lastHigh && close > lastHigh.price ? 1 : lastLow && close < lastLow.price ? -1 : 0;
   const position = support !== null && resistance !== null ? (close - support) / (resistance - support) : null;
   return { support, resistance, breakout, position };
@@ -78,17 +88,18 @@ export function candlePattern(bars: readonly Candle[]): { score: number; name: s
   if (n < 3) return { score: 0, name: null };
   const a = bars[n - 2];
   const b = bars[n - 1];
-  const body = (c: Candle) => Math.abs(c.c - c.o);
-  const range = (c: Candle) => c.h - c.l;
-  if (range(b) <= 0) return { score: 0, name: null };
-  if (a.c < a.o && b.c > b.o && b.o <= a.c && b.c >= a.o && body(b) > body(a)) return { score: 1, name: 'bullish engulfing' };
-  if (a.c > a.o && b.c < b.o && b.o >= a.c && b.c <= a.o && body(b) > body(a)) return { score: -1, name: 'bearish engulfing' };
+  const bodyA = Math.abs(a.c - a.o);
+  const bodyB = Math.abs(b.c - b.o);
+  const rangeB = b.h - b.l;
+  if (rangeB <= 0) return { score: 0, name: null };
+  if (a.c < a.o && b.c > b.o && b.o <= a.c && b.c >= a.o && bodyB > bodyA) return { score: 1, name: 'bullish engulfing' };
+  if (a.c > a.o && b.c < b.o && b.o >= a.c && b.c <= a.o && bodyB > bodyA) return { score: -1, name: 'bearish engulfing' };
   const upper = b.h - Math.max(b.o, b.c);
   const lower = Math.min(b.o, b.c) - b.l;
   const priorMove = b.c - bars[n - 3].c;
-  if (lower >= 2 * body(b) && upper <= body(b) && lower > 0.5 * range(b) && priorMove < 0) return { score: 0.5, name: 'hammer' };
-  if (upper >= 2 * body(b) && lower <= body(b) && upper > 0.5 * range(b) && priorMove > 0) return { score: -0.5, name: 'shooting star' };
-  if (body(b) <= 0.1 * range(b)) return { score: 0, name: 'doji' };
+  if (lower >= 2 * bodyB && upper <= bodyB && lower > 0.5 * rangeB && priorMove < 0) return { score: 0.5, name: 'hammer' };
+  if (upper >= 2 * bodyB && lower <= bodyB && upper > 0.5 * rangeB && priorMove > 0) return { score: -0.5, name: 'shooting star' };
+  if (bodyB <= 0.1 * rangeB) return { score: 0, name: 'doji' };
   return { score: 0, name: null };
 }
 

@@ -13,7 +13,7 @@
  * aside: hold-leaning, low confidence.
  */
 import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
-import { clamp, fmt, neutralDraft, toProbabilities } from '../../../lib/agents/opinion';
+import { clamp, fmt, neutralDraft, opinionDraft, toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
 import { decay } from '../../../lib/agents/stats';
 import type { OpinionQuery } from '../../../types/agents';
@@ -118,7 +118,7 @@ export class NewsSentimentAgent implements Agent {
     const lines = top.map(({ s, v }) => `"${s.item.title}" (${s.item.source}, ${fmt((asOf - s.item.publishedAt) / 60_000, 3)} min ago, ${v >= 0 ? '+' : ''}${fmt(v, 2)}${s.hits.length ? ': ' + s.hits.slice(0, 3).join(', ') : ''})`);
     const tone = signal > 0.1 ? 'positive' : signal < -0.1 ? 'negative' : 'mixed';
     const rationale = `${used.length} news item(s) on ${q.symbol} in the last ${hours} h, tone ${tone} (${signal >= 0 ? '+' : ''}${fmt(signal, 2)}), led by ${lines.join('; ')}.`;
-    return { ...head, signal, p: toProbabilities(signal, confidence), confidence, rationale, features: { items: used.length, weight: sw, agreement } };
+    return opinionDraft(head, signal, toProbabilities(signal, confidence), confidence, rationale, { items: used.length, weight: sw, agreement });
   }
 
   configure(patch: Record<string, unknown>): Record<string, unknown> {

@@ -66,6 +66,10 @@ describe('structure helpers', () => {
     expect(s.filter((x) => x.kind === 'low').map((x) => x.index)).toEqual([2]);
     expect(s.filter((x) => x.kind === 'high').map((x) => x.index)).toEqual([5]);
   });
+  it('finds the swings of a tail of the bars in place, as in a copy of it', () => {
+    const bars = eurusdH1().slice(0, 300);
+    for (const from of [0, 1, 57, 180]) expect(swings(bars, 3, from)).toEqual(swings(bars.slice(from), 3));
+  });
   it('recognises engulfing bars', () => {
     expect(candlePattern([c(1, 1, 1, 1), c(1.1, 1.11, 1.0, 1.02), c(1.01, 1.13, 1.0, 1.12)]).name).toBe('bullish engulfing');
     expect(candlePattern([c(1, 1, 1, 1), c(1.0, 1.1, 0.99, 1.08), c(1.09, 1.1, 0.97, 0.98)]).name).toBe('bearish engulfing');
