@@ -48,13 +48,13 @@ export function applyVetoes(r: FusionResult, opinions: readonly Opinion[]): Fusi
   const vetoes = opinions.filter((o) => o.veto);
   if (vetoes.length === 0) return r;
   const why = vetoes.map((o) => `${o.agent}: ${o.veto!.reason}`).join('; ');
-  return { ...r, action: 'hold', note: `vetoed by ${why}` + (r.note ? `; ${r.note}` : '') };
+  return Object.assign({}, r, { action: 'hold' as const, note: `vetoed by ${why}` + (r.note ? `; ${r.note}` : '') });
 }
 
 /** Fewer opinions than `quorum` → hold with the reason. */
 export function applyQuorum(r: FusionResult, present: number, quorum: number): FusionResult {
   if (present >= quorum) return r;
-  return { ...r, action: 'hold', note: `quorum not met: ${present} of ${quorum} opinions` + (r.note ? `; ${r.note}` : '') };
+  return Object.assign({}, r, { action: 'hold' as const, note: `quorum not met: ${present} of ${quorum} opinions` + (r.note ? `; ${r.note}` : '') });
 }
 
 export function normalise(buy: number, hold: number, sell: number): Probabilities {

@@ -133,12 +133,13 @@ export function createRunner(model: EnsembleModel): EnsembleRunner {
 export function neuralFusion(runner: EnsembleRunner | null, opinions: readonly Opinion[], fallback: BayesianOptions = {}): FusionResult {
   if (!runner) {
     const b = bayesianFusion(opinions, fallback);
-    return { ...b, method: 'neural', fallback: 'bayesian', note: 'no trained ensemble model yet: Bayesian fusion stands in' + (b.note ? `; ${b.note}` : '') };
+    // Object.assign rather than a spread with added keys (several times cheaper on the decision path).
+    return Object.assign({}, b, { method: 'neural' as const, fallback: 'bayesian' as const, note: 'no trained ensemble model yet: Bayesian fusion stands in' + (b.note ? `; ${b.note}` : '') });
   }
   const known = opinions.filter((o) => runner.model.agents.includes(o.agent));
   if (known.length === 0) {
     const r = noOpinion('neural');
-    return applyVetoes(opinions.length > 0 ? { ...r, note: `no opinion from the model's agents (model v${runner.model.version})` } : r, opinions);
+    return applyVetoes(opinions.length > 0 ? Object.assign({}, r, { note: `no opinion from the model's agents (model v${runner.model.version})` }) : r, opinions);
   }
   const p = runner.predict(known);
   const action = argmaxAction(p);

@@ -71,16 +71,16 @@ export function applyNettingFill(pos: PositionState | null, fill: FillInput, con
   if (fill.side === pos.side) {
     const volume = roundLots(pos.volume + fill.volume);
     const priceOpen = (pos.priceOpen * pos.volume + fill.price * fill.volume) / (pos.volume + fill.volume);
-    return { position: { ...pos, volume, priceOpen, closed: false }, change: 'increased', realizedPnl: 0, closedVolume: 0 };
+    return { position: Object.assign({}, pos, { volume, priceOpen, closed: false }), change: 'increased', realizedPnl: 0, closedVolume: 0 };
   }
   const closing = Math.min(pos.volume, fill.volume);
   const realizedPnl = closePnl(pos.side, pos.priceOpen, fill.price, closing, contractSize, q2a);
   const rest = roundLots(fill.volume - pos.volume);
   if (rest < 0) {
-    return { position: { ...pos, volume: roundLots(pos.volume - fill.volume), closed: false }, change: 'reduced', realizedPnl, closedVolume: closing };
+    return { position: Object.assign({}, pos, { volume: roundLots(pos.volume - fill.volume), closed: false }), change: 'reduced', realizedPnl, closedVolume: closing };
   }
   if (rest === 0) {
-    return { position: { ...pos, closed: true }, change: 'closed', realizedPnl, closedVolume: closing };
+    return { position: Object.assign({}, pos, { closed: true }), change: 'closed', realizedPnl, closedVolume: closing };
   }
   return {
     position: { id: pos.id, side: fill.side, volume: rest, priceOpen: fill.price, closed: false },
@@ -104,8 +104,8 @@ export function applyHedgingFill(target: PositionState | null, fill: FillInput, 
   if (fill.volume > target.volume + 1e-9) throw new DomainError('INVALID_ORDER', `cannot close ${fill.volume} lots of position ${target.id}, which has ${target.volume}`, 422, { field: 'volume' });
   const realizedPnl = closePnl(target.side, target.priceOpen, fill.price, fill.volume, contractSize, q2a);
   const left = roundLots(target.volume - fill.volume);
-  if (left <= 0) return { position: { ...target, closed: true }, change: 'closed', realizedPnl, closedVolume: target.volume };
-  return { position: { ...target, volume: left, closed: false }, change: 'reduced', realizedPnl, closedVolume: fill.volume };
+  if (left <= 0) return { position: Object.assign({}, target, { closed: true }), change: 'closed', realizedPnl, closedVolume: target.volume };
+  return { position: Object.assign({}, target, { volume: left, closed: false }), change: 'reduced', realizedPnl, closedVolume: fill.volume };
 }
 
 /** Unrealised P&L of an open position marked at the side it would close on (long at bid, short at ask). */

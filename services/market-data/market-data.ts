@@ -151,7 +151,7 @@ export class MarketData {
   async stop(timeoutMs = 15_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.writer.enqueueCandles(this.pipeline.aggregator.takeForming(false).map((c) => ({ ...c, closed: false })));
+    this.writer.enqueueCandles(this.pipeline.aggregator.takeForming(false).map((c) => Object.assign({}, c, { closed: false })));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       this.writer.sync().then(() => false),
@@ -173,8 +173,9 @@ export class MarketData {
 
   private persistAndForming(closed: Candle[]): void {
     const rows: StoredCandle[] = [];
-    for (const c of closed) rows.push({ ...c, closed: true });
-    for (const c of this.pipeline.aggregator.takeForming(true)) rows.push({ ...c, closed: false });
+    // Object.assign: a spread with an added key costs several times more on this path (every ingest).
+    for (const c of closed) rows.push(Object.assign({}, c, { closed: true }));
+    for (const c of this.pipeline.aggregator.takeForming(true)) rows.push(Object.assign({}, c, { closed: false }));
     this.writer.enqueueCandles(rows);
   }
 

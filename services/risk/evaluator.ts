@@ -150,12 +150,13 @@ export class RiskEvaluator {
     if (req.kind === 'decision') {
       const side = req.decision.action === 'sell' ? 'sell' : 'buy';
       const sized = sizeDecision(s.limits.sizing, req.decision, { equity: book.equity, spec, quote, accountCurrency: currency });
-      sizing = { ...sized.details, volume: sized.volume, equity: book.equity };
+      sizing = Object.assign({}, sized.details, { volume: sized.volume, equity: book.equity });
       intent = { account: accountId, symbol, side, type: 'market', volume: sized.volume };
       if (sized.sl !== undefined) intent.sl = sized.sl;
       if (sized.tp !== undefined) intent.tp = sized.tp;
       if (!(sized.volume > 0)) extra.push({ name: 'sizing', passed: false, value: 0, limit: spec.volume_min, reason: String(sized.details.note ?? 'sized to zero lots') });
     } else {
+      // A spread, not Object.assign: the intent is client JSON, and assigning a `__proto__` key would set the copy's prototype.
       intent = { ...req.intent, account: accountId };
     }
 

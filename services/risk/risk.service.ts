@@ -61,7 +61,7 @@ function tradingCalls(ctx: Context<unknown, Record<string, unknown>>): TradingCa
 
 function present(r: EvaluationResult): Order & { replayed: boolean } {
   if (!r.order) throw new Error('approved evaluation without an order');
-  return { ...r.order, replayed: r.replayed };
+  return Object.assign({}, r.order, { replayed: r.replayed });
 }
 
 const RiskService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record<string, never>, DbThis & RiskVars> = {

@@ -250,7 +250,8 @@ export class TradingEngine {
     if (book.account.broker === 'paper') {
       // Paper acceptance is certain once persisted: execution follows on the account's queue.
       this.routeInBackground(book, inserted.id);
-      return { order: { ...inserted, status: 'accepted', history: [...inserted.history, { status: 'accepted', at: now }] }, replayed: false };
+      const accepted: Order = Object.assign({}, inserted, { status: 'accepted' as const, history: [...inserted.history, { status: 'accepted' as const, at: now }] });
+      return { order: accepted, replayed: false };
     }
     try {
       const order = await this.serial(book, () => this.execute(book, inserted.id));
