@@ -62,8 +62,8 @@ interface TenantState {
   breaker: { at: number; reason: string } | null;
   approvedAt: number[];
   decisions: Set<string>;
-  /** Manual idempotency keys seen by this process → request hash and order id. */
-  keys: Map<string, { hash: string; orderId: string }>;
+  /** Manual idempotency keys seen by this process → the request (hashed only when the key comes back) and order id. */
+  keys: Map<string, { intent: OrderIntent; orderId: string }>;
   queue: Promise<unknown>;
 }
 
@@ -128,7 +128,7 @@ export class RiskEvaluator {
     if (req.kind === 'manual') {
       const seen = s.keys.get(req.idempotencyKey);
       if (seen) {
-        if (seen.hash !== requestHash(req.intent, null)) {
+        if (requestHash(seen.intent, null) !== requestHash(req.intent, null)) {
           throw new DomainError('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${req.idempotencyKey} was already used for a different order (${seen.orderId})`, 409, { orderId: seen.orderId });
         }
         return { evaluation: null, order: await calls.order(tenantId, seen.orderId), replayed: true };
@@ -227,7 +227,7 @@ export class RiskEvaluator {
     evaluation.latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
     this.d.log.add(evaluation);
     if (req.kind === 'manual') {
-      s.keys.set(req.idempotencyKey, { hash: requestHash(req.intent, null), orderId: result.order.id });
+      s.keys.set(req.idempotencyKey, { intent: req.intent, orderId: result.order.id });
       if (s.keys.size > MAX_REMEMBERED) s.keys.delete(s.keys.keys().next().value as string);
     }
     if (result.replayed) s.approvedAt.pop();
