@@ -9,6 +9,16 @@
  * recomputation from scratch would. Batch (`computeTyped`) is a loop, written
  * in each class so the call stays monomorphic and inlinable, over a fresh
  * instance's `step`: one implementation, identical arithmetic.
+ *
+ * The benchmarked scalar indicators (SMA, EMA, RSI, MACD, BBANDS, and WMA,
+ * DEMA, TEMA, ROC, MOM) run the warm-up the same way, through a fresh
+ * instance's `step` up to the first output, then hand its state to a batch
+ * kernel: a module-level function looping over a Float64Array with the state
+ * in locals, performing the streaming recurrence's floating-point operations
+ * in the same order (the contract and batch tests compare them bit for bit).
+ * A kernel checks each input (x − x === 0) and returns the index of the first
+ * NaN/±Infinity, or −1; `computeTyped` turns that into the streaming error
+ * with the index.
  */
 import { DomainError } from '../errors';
 import type { Bar, BarIndicator, BarSeries, Column, OhlcvColumns, Output, ScalarIndicator } from './types';
@@ -145,6 +155,15 @@ export function toNullable<K extends string>(typed: Record<K, Float64Array>, loo
 /** A Float64Array of `n` NaNs (warm-up marker of the typed batch form). */
 export function nanArray(n: number): Float64Array {
   return new Float64Array(n).fill(NaN);
+}
+
+/**
+ * The series as a Float64Array: itself when it is one, else a copy. Batch
+ * kernels read only Float64Arrays so that their loops stay monomorphic (one
+ * element kind to load) whatever callers pass.
+ */
+export function float64(xs: ArrayLike<number>): Float64Array {
+  return xs instanceof Float64Array ? xs : Float64Array.from(xs);
 }
 
 /** Index of the first NaN/±Infinity in `xs`, or −1 (batch error messages of range kernels). */
@@ -316,5 +335,15 @@ export function checkVolume(id: string, v: number): void {
 
 /** Cold-path check of a scalar input. */
 export function checkValue(id: string, x: number): void {
-  if (!finite(x)) throw badInput(id, `input must be finite, got ${x}`);
+  if (!finite(x)) throw badValue(id, x);
+}
+
+/** The error of a non-finite scalar input (what `checkValue` throws). */
+export function badValue(id: string, x: number): DomainError {
+  return badInput(id, `input must be finite, got ${x}`);
+}
+
+/** The error a batch kernel reports for `series[i]`: the streaming error, with the index. */
+export function badValueAt(id: string, series: ArrayLike<number>, i: number): unknown {
+  return atIndex(badValue(id, series[i]), i);
 }
