@@ -6,19 +6,19 @@
  * consumes one input and reports whether an output is available (the output
  * sits in fields). `update` snapshots the state (`save`) then steps; `replace`
  * restores the snapshot then steps, so a revised last bar gives exactly what a
- * recomputation from scratch would. Batch (`computeTyped`) is a loop, written
- * in each class so the call stays monomorphic and inlinable, over a fresh
- * instance's `step`: one implementation, identical arithmetic.
+ * recomputation from scratch would.
  *
- * The benchmarked scalar indicators (SMA, EMA, RSI, MACD, BBANDS, and WMA,
- * DEMA, TEMA, ROC, MOM) run the warm-up the same way, through a fresh
- * instance's `step` up to the first output, then hand its state to a batch
- * kernel: a module-level function looping over a Float64Array with the state
- * in locals, performing the streaming recurrence's floating-point operations
- * in the same order (the contract and batch tests compare them bit for bit).
- * A kernel checks each input (x − x === 0) and returns the index of the first
- * NaN/±Infinity, or −1; `computeTyped` turns that into the streaming error
- * with the index.
+ * Batch (`computeTyped`), written in each class so the calls stay monomorphic:
+ *  - bar indicators loop over a fresh instance's `step` (one implementation);
+ *  - the scalar ones (SMA, EMA, RSI, MACD, BBANDS, WMA, DEMA, TEMA, ROC, MOM)
+ *    run only the warm-up through a fresh instance's `step`, up to the first
+ *    output, then hand its state to a batch kernel: a module-level function
+ *    looping over a Float64Array with the state in locals and no calls, doing
+ *    the streaming recurrence's floating-point operations in the same order
+ *    (the contract and batch-kernel tests compare the two bit for bit; ~3×
+ *    faster than stepping). A kernel checks each input (x − x === 0) and
+ *    returns the index of the first NaN/±Infinity, or −1; `computeTyped`
+ *    turns that into the streaming error with the index.
  */
 import { DomainError } from '../errors';
 import type { Bar, BarIndicator, BarSeries, Column, OhlcvColumns, Output, ScalarIndicator } from './types';

@@ -80,9 +80,10 @@ export class BBands extends ScalarBase<BandsOutput, 'upper' | 'middle' | 'lower'
   }
 
   /**
-   * The one implementation (batch runs it over the whole series, streaming
-   * over one input): state in locals, outputs written when arrays are given.
-   * Returns whether the last input produced an output.
+   * The state machine (streaming runs it over one input, batch over the
+   * warm-up up to the first output, then `bbandsKernel` takes over): state in
+   * locals, outputs written when arrays are given. Returns whether the last
+   * input produced an output.
    */
   run(xs: ArrayLike<number>, from: number, to: number, outU: Float64Array | null, outM: Float64Array | null, outL: Float64Array | null): boolean {
     const p = this.period;

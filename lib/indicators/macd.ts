@@ -93,11 +93,12 @@ export class Macd extends ScalarBase<MacdOutput, 'macd' | 'signal' | 'hist'> {
   }
 
   /**
-   * The one implementation: consumes xs[from..to) with the state held in
-   * locals (a tight loop for batch), writes outputs when arrays are given, and
-   * stores the state back. Streaming calls it with a one-element range. Each
-   * EMA is TA-Lib's: seed = Σ first `period` inputs / period, then
-   * (x − ema)·k + ema. Returns whether the last input produced an output.
+   * The state machine: consumes xs[from..to) with the state held in locals,
+   * writes outputs when arrays are given, and stores the state back.
+   * Streaming calls it with a one-element range, batch over the warm-up up to
+   * the first output (`macdKernel` takes over from there). Each EMA is
+   * TA-Lib's: seed = Σ first `period` inputs / period, then (x − ema)·k + ema.
+   * Returns whether the last input produced an output.
    */
   run(xs: ArrayLike<number>, from: number, to: number, outMacd: Float64Array | null, outSignal: Float64Array | null, outHist: Float64Array | null): boolean {
     const f = this.fast;
