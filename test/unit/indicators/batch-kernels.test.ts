@@ -116,6 +116,13 @@ describe.each(KERNEL_SPECS)('%s batch kernel equals streaming to the last bit', 
     checkAllForms(spec, Float64Array.from(eurusd.subarray(0, 500), (x) => -x * 1e-7));
   });
 
+  it('on values near ±1.8e308, where differences and sums overflow to ±Infinity', () => {
+    // Normal closes, then moves of ±1.6e308 (RSI's move overflows: its kernel hands over to `step`), then normal again.
+    const xs = Float64Array.from(eurusd.subarray(0, 400), (x, i) => (i >= 120 && i < 140 ? (i % 2 ? 0.8e308 : -0.8e308) * x : x));
+    checkAllForms(spec, xs);
+    for (const big of [1.7e308, -1.7e308]) checkAllForms(spec, Float64Array.from(eurusd.subarray(0, 300), (x, i) => (i === 100 ? big : i === 101 ? -big : x)));
+  });
+
   it('on series around the warm-up length and empty', () => {
     for (const n of [0, 1, 2, lookback, lookback + 1, lookback + 2, lookback + 3]) checkAllForms(spec, eurusd.slice(0, n));
   });
