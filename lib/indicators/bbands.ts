@@ -8,7 +8,46 @@
  * so a flat series gives three equal bands. upper = middle + σ·kUp,
  * lower = middle − σ·kDown (one multiplier for both by default).
  */
-import { atIndex, checkValue, firstNonFinite, fmtParam, intParam, nanArray, numParam, ScalarBase, TA_EPSILON } from './base';
+import { atIndex, badValueAt, checkValue, firstNonFinite, float64, fmtParam, intParam, numParam, ScalarBase, TA_EPSILON } from './base';
+
+/**
+ * Batch kernel, steady state (window full): from index `from` on, `run`'s
+ * step with the value leaving the window read from the input instead of the
+ * ring; same operations in the same order. Returns the index of the first
+ * non-finite input, or −1.
+ */
+function bbandsKernel(
+  xs: Float64Array,
+  n: number,
+  from: number,
+  p: number,
+  kUp: number,
+  kDown: number,
+  sum: number,
+  sum2: number,
+  outU: Float64Array,
+  outM: Float64Array,
+  outL: Float64Array,
+): number {
+  const eps = TA_EPSILON;
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    sum += x;
+    sum2 += x * x;
+    const old = xs[i - p + 1];
+    const mid = sum / p;
+    sum -= old;
+    let v = sum2 / p;
+    sum2 -= old * old;
+    v -= mid * mid;
+    const sd = v < eps ? 0.0 : Math.sqrt(v);
+    outU[i] = mid + sd * kUp;
+    outM[i] = mid;
+    outL[i] = mid - sd * kDown;
+  }
+  return -1;
+}
 import type { BandsOutput } from './types';
 
 export class BBands extends ScalarBase<BandsOutput, 'upper' | 'middle' | 'lower'> {
@@ -41,9 +80,10 @@ export class BBands extends ScalarBase<BandsOutput, 'upper' | 'middle' | 'lower'
   }
 
   /**
-   * The one implementation (batch runs it over the whole series, streaming
-   * over one input): state in locals, outputs written when arrays are given.
-   * Returns whether the last input produced an output.
+   * The state machine (streaming runs it over one input, batch over the
+   * warm-up up to the first output, then `bbandsKernel` takes over): state in
+   * locals, outputs written when arrays are given. Returns whether the last
+   * input produced an output.
    */
   run(xs: ArrayLike<number>, from: number, to: number, outU: Float64Array | null, outM: Float64Array | null, outL: Float64Array | null): boolean {
     const p = this.period;
@@ -104,17 +144,26 @@ export class BBands extends ScalarBase<BandsOutput, 'upper' | 'middle' | 'lower'
     return this.run(this.one, 0, 1, null, null, null);
   }
 
-  computeTyped(xs: ArrayLike<number>): { upper: Float64Array; middle: Float64Array; lower: Float64Array } {
-    const s = new BBands(this.period, this.kUp, this.kDown);
+  computeTyped(series: ArrayLike<number>): { upper: Float64Array; middle: Float64Array; lower: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    const upper = nanArray(n);
-    const middle = nanArray(n);
-    const lower = nanArray(n);
+    const upper = new Float64Array(n);
+    const middle = new Float64Array(n);
+    const lower = new Float64Array(n);
+    const warm = Math.min(this.lookback, n);
+    upper.fill(NaN, 0, warm);
+    middle.fill(NaN, 0, warm);
+    lower.fill(NaN, 0, warm);
+    // Warm-up and first output through `run`, then the kernel from that state.
+    const s = new BBands(this.period, this.kUp, this.kDown);
+    const w = Math.min(this.period, n);
     try {
-      s.run(xs, 0, n, upper, middle, lower);
+      s.run(xs, 0, w, upper, middle, lower);
     } catch (e) {
       throw atIndex(e, firstNonFinite(xs));
     }
+    const bad = bbandsKernel(xs, n, w, this.period, this.kUp, this.kDown, s.sum, s.sum2, upper, middle, lower);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
     return { upper, middle, lower };
   }
 

@@ -5,8 +5,24 @@
  * SMA-seeded TA-Lib EMAs (the second seeded by the mean of the first `period`
  * values of the first); output 2.0·e1 − e2.
  */
-import { atIndex, checkValue, intParam, nanArray, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, ScalarBase } from './base';
 import { EmaCore } from './ema';
+
+/**
+ * Batch kernel, steady state (both EMAs seeded): from index `from` on, the
+ * two EmaCore updates and 2.0·e1 − e2. Returns the index of the first
+ * non-finite input, or −1.
+ */
+function demaKernel(xs: Float64Array, n: number, from: number, k: number, e1: number, e2: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    e1 = (x - e1) * k + e1;
+    e2 = (e1 - e2) * k + e2;
+    out[i] = 2.0 * e1 - e2;
+  }
+  return -1;
+}
 
 export class Dema extends ScalarBase<number, 'values'> {
   readonly id: string;
@@ -35,19 +51,22 @@ export class Dema extends ScalarBase<number, 'values'> {
     return true;
   }
 
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Dema(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up, both seeds and first output through `step`, then the kernel from that state.
+    const s = new Dema(this.period);
+    const w = Math.min(this.lookback + 1, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = demaKernel(xs, n, w, s.e1.k, s.e1.value, s.e2.value, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
   protected save(): void {
     this.e1.save();

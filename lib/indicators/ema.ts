@@ -6,7 +6,21 @@
  * (summed from 0 in input order, then divided by the period); afterwards
  * ema = (x - ema) * k + ema, exactly TA-Lib's operation order.
  */
-import { atIndex, checkValue, intParam, nanArray, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, ScalarBase } from './base';
+
+/**
+ * Batch kernel, steady state: from index `from` on, ema = (x − ema)·k + ema
+ * as EmaCore does. Returns the index of the first non-finite input, or −1.
+ */
+function emaKernel(xs: Float64Array, n: number, from: number, k: number, ema: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    ema = (x - ema) * k + ema;
+    out[i] = ema;
+  }
+  return -1;
+}
 
 /** EMA state machine seeded by the SMA of its first `period` inputs; shared by MACD, DEMA, TEMA, Keltner. */
 export class EmaCore {
@@ -65,19 +79,22 @@ export class Ema extends ScalarBase<number, 'values'> {
     this.n++;
     return this.core.step(x);
   }
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Ema(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up and the SMA seed through `step`, then the kernel from that state.
+    const s = new Ema(this.period);
+    const w = Math.min(this.period, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.core.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.core.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = emaKernel(xs, n, w, s.core.k, s.core.value, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
   protected save(): void {
     this.core.save();

@@ -11,7 +11,41 @@
  * be ≥ 2 and fast ≤ slow (TA-Lib silently swaps; here it is an error).
  */
 import { DomainError } from '../errors';
-import { atIndex, checkValue, firstNonFinite, intParam, nanArray, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, firstNonFinite, float64, intParam, ScalarBase } from './base';
+
+/**
+ * Batch kernel, steady state (all three EMAs seeded): from index `from` on,
+ * `run`'s updates — slow and fast (x − ema)·k + ema, line = fast − slow,
+ * signal (line − signal)·k + signal, hist = line − signal. Returns the index
+ * of the first non-finite input, or −1.
+ */
+function macdKernel(
+  xs: Float64Array,
+  n: number,
+  from: number,
+  kf: number,
+  ks: number,
+  kg: number,
+  ef: number,
+  es: number,
+  eg: number,
+  outMacd: Float64Array,
+  outSignal: Float64Array,
+  outHist: Float64Array,
+): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    es = (x - es) * ks + es;
+    ef = (x - ef) * kf + ef;
+    const m = ef - es;
+    eg = (m - eg) * kg + eg;
+    outMacd[i] = m;
+    outSignal[i] = eg;
+    outHist[i] = m - eg;
+  }
+  return -1;
+}
 
 export type MacdOutput = {
   readonly macd: number;
@@ -59,11 +93,12 @@ export class Macd extends ScalarBase<MacdOutput, 'macd' | 'signal' | 'hist'> {
   }
 
   /**
-   * The one implementation: consumes xs[from..to) with the state held in
-   * locals (a tight loop for batch), writes outputs when arrays are given, and
-   * stores the state back. Streaming calls it with a one-element range. Each
-   * EMA is TA-Lib's: seed = Σ first `period` inputs / period, then
-   * (x − ema)·k + ema. Returns whether the last input produced an output.
+   * The state machine: consumes xs[from..to) with the state held in locals,
+   * writes outputs when arrays are given, and stores the state back.
+   * Streaming calls it with a one-element range, batch over the warm-up up to
+   * the first output (`macdKernel` takes over from there). Each EMA is
+   * TA-Lib's: seed = Σ first `period` inputs / period, then (x − ema)·k + ema.
+   * Returns whether the last input produced an output.
    */
   run(xs: ArrayLike<number>, from: number, to: number, outMacd: Float64Array | null, outSignal: Float64Array | null, outHist: Float64Array | null): boolean {
     const f = this.fast;
@@ -136,17 +171,26 @@ export class Macd extends ScalarBase<MacdOutput, 'macd' | 'signal' | 'hist'> {
     return this.run(this.one, 0, 1, null, null, null);
   }
 
-  computeTyped(xs: ArrayLike<number>): { macd: Float64Array; signal: Float64Array; hist: Float64Array } {
-    const s = new Macd(this.fast, this.slow, this.signalPeriod);
+  computeTyped(series: ArrayLike<number>): { macd: Float64Array; signal: Float64Array; hist: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    const macd = nanArray(n);
-    const signal = nanArray(n);
-    const hist = nanArray(n);
+    const macd = new Float64Array(n);
+    const signal = new Float64Array(n);
+    const hist = new Float64Array(n);
+    const warm = Math.min(this.lookback, n);
+    macd.fill(NaN, 0, warm);
+    signal.fill(NaN, 0, warm);
+    hist.fill(NaN, 0, warm);
+    // Warm-up, seeds and first output through `run`, then the kernel from that state.
+    const s = new Macd(this.fast, this.slow, this.signalPeriod);
+    const w = Math.min(this.lookback + 1, n);
     try {
-      s.run(xs, 0, n, macd, signal, hist);
+      s.run(xs, 0, w, macd, signal, hist);
     } catch (e) {
       throw atIndex(e, firstNonFinite(xs));
     }
+    const bad = macdKernel(xs, n, w, s.kFast, s.kSlow, s.kSignal, s.emaFast, s.emaSlow, s.emaSignal, macd, signal, hist);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
     return { macd, signal, hist };
   }
 

@@ -5,7 +5,31 @@
  * ROC = (price/prevPrice − 1)·100 with prevPrice `period` bars back, 0 when
  * prevPrice is 0; MOM = price − prevPrice.
  */
-import { atIndex, checkValue, intParam, nanArray, Ring, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, Ring, ScalarBase } from './base';
+
+/**
+ * Batch kernels from index `from` (≥ period) on, the value `period` bars back
+ * read from the input instead of the ring. Return the index of the first
+ * non-finite input, or −1.
+ */
+function rocKernel(xs: Float64Array, n: number, from: number, p: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    const prev = xs[i - p];
+    out[i] = prev !== 0.0 ? (x / prev - 1.0) * 100.0 : 0.0;
+  }
+  return -1;
+}
+
+function momKernel(xs: Float64Array, n: number, from: number, p: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    out[i] = x - xs[i - p];
+  }
+  return -1;
+}
 
 abstract class LagBase extends ScalarBase<number, 'values'> {
   readonly lookback: number;
@@ -50,19 +74,22 @@ export class Roc extends LagBase {
     this.value = prev !== 0.0 ? (x / prev - 1.0) * 100.0 : 0.0;
     return true;
   }
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Roc(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up and first output through `step`, then the kernel.
+    const s = new Roc(this.period);
+    const w = Math.min(this.period + 1, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = rocKernel(xs, n, w, this.period, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
 }
 
@@ -81,18 +108,21 @@ export class Mom extends LagBase {
     this.value = x - prev;
     return true;
   }
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Mom(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up and first output through `step`, then the kernel.
+    const s = new Mom(this.period);
+    const w = Math.min(this.period + 1, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = momKernel(xs, n, w, this.period, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
 }

@@ -8,7 +8,32 @@
  * avg /= period. RSI = 100 * gain / (gain + loss), and 0 when gain + loss is
  * zero (TA_IS_ZERO), so a flat series gives 0, not 50 or NaN.
  */
-import { atIndex, checkValue, intParam, isZero, nanArray, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, isZero, ScalarBase, TA_EPSILON } from './base';
+
+/**
+ * Batch kernel, steady state: from index `from` on, RsiCore's Wilder step
+ * (avg·(p−1) ∓ move, then /p, for losses and gains) and output, the same
+ * operations in the same order. Returns the index of the first non-finite
+ * input, or −1.
+ */
+function rsiKernel(xs: Float64Array, n: number, from: number, p: number, prev: number, gain: number, loss: number, out: Float64Array): number {
+  const pm1 = p - 1;
+  const eps = TA_EPSILON;
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    const d = x - prev;
+    prev = x;
+    const down = d < 0 ? d : 0;
+    const up = d < 0 ? 0 : d;
+    loss = (loss * pm1 - down) / p;
+    gain = (gain * pm1 + up) / p;
+    const s = gain + loss;
+    // isZero(s), inline
+    out[i] = s > -eps && s < eps ? 0 : 100 * (gain / s);
+  }
+  return -1;
+}
 
 /** Wilder RSI state machine; shared by RSI and Stochastic RSI. */
 export class RsiCore {
@@ -91,19 +116,23 @@ export class Rsi extends ScalarBase<number, 'values'> {
     this.n++;
     return this.core.step(x);
   }
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Rsi(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up and the first (simple-average) output through `step`, then the kernel from that state.
+    const s = new Rsi(this.period);
+    const w = Math.min(this.period + 1, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.core.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.core.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const c = s.core;
+    const bad = rsiKernel(xs, n, w, this.period, c.prev, c.gain, c.loss, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
   protected save(): void {
     this.core.save();

@@ -6,7 +6,24 @@
  * leaving the window (so the sum holds period-1 values between steps). Same
  * operations in the same order as TA-Lib.
  */
-import { checkValue, intParam, nanArray, atIndex, Ring, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, Ring, ScalarBase } from './base';
+
+/**
+ * Batch kernel, steady state: from index `from` on, the running-sum step of
+ * SmaCore (sum += x; out = sum/p; sum −= the value leaving the window, read
+ * from the input instead of a ring). Returns the index of the first non-finite
+ * input, or −1.
+ */
+function smaKernel(xs: Float64Array, n: number, from: number, p: number, sum: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    sum += x;
+    out[i] = sum / p;
+    sum -= xs[i - p + 1];
+  }
+  return -1;
+}
 
 /** Running-sum SMA state machine; used by SMA itself and by STOCH's slow %K/%D. */
 export class SmaCore {
@@ -66,19 +83,22 @@ export class Sma extends ScalarBase<number, 'values'> {
     this.n++;
     return this.core.step(x);
   }
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Sma(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up and first output through `step`, then the kernel from that state.
+    const s = new Sma(this.period);
+    const w = Math.min(this.period, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.core.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.core.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = smaKernel(xs, n, w, this.period, s.core.sum, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
   protected save(): void {
     this.core.save();

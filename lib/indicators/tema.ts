@@ -5,8 +5,25 @@
  * SMA-seeded TA-Lib EMAs; output e3 + (3.0·e1 − 3.0·e2) in that grouping.
  * Period 1 returns the input (TA-Lib special-cases it too).
  */
-import { atIndex, checkValue, intParam, nanArray, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, ScalarBase } from './base';
 import { EmaCore } from './ema';
+
+/**
+ * Batch kernel, steady state (three EMAs seeded, period ≥ 2): from index
+ * `from` on, the three EmaCore updates and e3 + (3.0·e1 − 3.0·e2). Returns
+ * the index of the first non-finite input, or −1.
+ */
+function temaKernel(xs: Float64Array, n: number, from: number, k: number, e1: number, e2: number, e3: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    e1 = (x - e1) * k + e1;
+    e2 = (e1 - e2) * k + e2;
+    e3 = (e2 - e3) * k + e3;
+    out[i] = e3 + (3.0 * e1 - 3.0 * e2);
+  }
+  return -1;
+}
 
 export class Tema extends ScalarBase<number, 'values'> {
   readonly id: string;
@@ -42,19 +59,22 @@ export class Tema extends ScalarBase<number, 'values'> {
     return true;
   }
 
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Tema(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up, the seeds and first output through `step` (period 1, the identity, entirely), then the kernel.
+    const s = new Tema(this.period);
+    const w = this.period === 1 ? n : Math.min(this.lookback + 1, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = temaKernel(xs, n, w, s.e1.k, s.e1.value, s.e2.value, s.e3.value, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
   protected save(): void {
     this.e1.save();

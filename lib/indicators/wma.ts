@@ -6,7 +6,26 @@
  * are updated per bar (sub += x; sub -= trailing; sum += x·period; output
  * sum/divider; sum -= sub) in that order. Period 1 returns the input.
  */
-import { atIndex, checkValue, intParam, nanArray, Ring, ScalarBase } from './base';
+import { atIndex, badValueAt, checkValue, float64, intParam, Ring, ScalarBase } from './base';
+
+/**
+ * Batch kernel, steady state (window full, period ≥ 2): from index `from` on,
+ * `step`'s running update with the trailing value read from the input
+ * instead of the ring. Returns the index of the first non-finite input, or −1.
+ */
+function wmaKernel(xs: Float64Array, n: number, from: number, p: number, divider: number, sum: number, sub: number, trailing: number, out: Float64Array): number {
+  for (let i = from; i < n; i++) {
+    const x = xs[i];
+    if (!(x - x === 0)) return i;
+    sub += x;
+    sub -= trailing;
+    sum += x * p;
+    trailing = xs[i - p + 1];
+    out[i] = sum / divider;
+    sum -= sub;
+  }
+  return -1;
+}
 
 export class Wma extends ScalarBase<number, 'values'> {
   readonly id: string;
@@ -56,19 +75,22 @@ export class Wma extends ScalarBase<number, 'values'> {
     return true;
   }
 
-  computeTyped(xs: ArrayLike<number>): { values: Float64Array } {
-    const s = new Wma(this.period);
+  computeTyped(series: ArrayLike<number>): { values: Float64Array } {
+    const xs = float64(series);
     const n = xs.length;
-    // Result built before the loop: code after an on-stack-replaced loop has no type feedback.
-    const res = { values: nanArray(n) };
-    const out = res.values;
+    const out = new Float64Array(n);
+    // Warm-up and first output through `step` (period 1, the identity, entirely), then the kernel.
+    const s = new Wma(this.period);
+    const w = this.period === 1 ? n : Math.min(this.period, n);
     let i = 0;
     try {
-      for (; i < n; i++) if (s.step(xs[i])) out[i] = s.value;
+      for (; i < w; i++) out[i] = s.step(xs[i]) ? s.value : NaN;
     } catch (e) {
       throw atIndex(e, i);
     }
-    return res;
+    const bad = wmaKernel(xs, n, w, this.period, this.divider, s.sum, s.sub, s.trailing, out);
+    if (bad >= 0) throw badValueAt(this.id, xs, bad);
+    return { values: out };
   }
   protected save(): void {
     this.ring.save();
