@@ -3,7 +3,7 @@ import { setConfig } from '../../config';
 import { createAgentMixin } from '../../mixins/agent.mixin';
 import { startPlatform, Platform } from '../../runner';
 import type { Decision } from '../../types/agents';
-import type { Candle, Tick } from '../../types/market';
+import type { Tick } from '../../types/market';
 import { eurusdTicks20140508, ticksToM1 } from '../helpers/bars';
 import { createTestDatabase, TestDatabase, testConfig } from '../helpers/infra';
 import { sleep, waitFor } from '../helpers/wait';
