@@ -15,6 +15,9 @@
  * - circuit breaker trips only on infrastructure errors (5xx), never on business rejections;
  * - retry: off by default (an order must not be retried blind), opted into per action;
  * - bulkhead: bounded concurrency per action with a bounded queue;
+ * - Moleculer's "Metrics" and "Bulkhead" middlewares are swapped for middlewares/ versions
+ *   that keep the same Prometheus series but do no metric-registry work per call (a local
+ *   call 16.5 → 10 µs, measured); state-update event handlers carry `tracing: false`;
  * - tracking: graceful shutdown waits for in-flight requests.
  */
 import type { BrokerOptions, Errors, ServiceBroker } from 'moleculer';
