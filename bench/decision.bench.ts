@@ -186,6 +186,46 @@ function fusionOnly(sample: Opinion[]): Record<string, number> {
   return round(summarize(times));
 }
 
+/**
+ * What the machine itself costs a decision, with the same 1 ms idle between requests as
+ * between candles: a PostgreSQL round trip (`SELECT 1`) and a bare NATS request to a
+ * subscriber in this process (no Moleculer). On a VM, waking an idle process can cost
+ * more than the work; these are the floors under the one write and the remote opinions.
+ */
+async function floors(): Promise<Record<string, unknown>> {
+  const time = async (fn: () => Promise<unknown>) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 700; i++) {
+      const t0 = nowNs();
+      await fn();
+      if (i >= 100) ms.push(Number(nowNs() - t0) / 1e6);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return round(summarize(ms));
+  };
+  const out: Record<string, unknown> = {};
+  const c = new Client({ connectionString: PG });
+  try {
+    await c.connect();
+    out.pgRoundTripAfterIdle = await time(() => c.query('SELECT 1'));
+  } catch (e) {
+    out.pgRoundTripAfterIdle = { skipped: (e as Error).message };
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+  if (await reachable(NATS)) {
+    const { connect } = await import('nats');
+    const nc = await connect({ servers: NATS });
+    const subject = `plan2.bench.echo.${process.pid}`;
+    const sub = nc.subscribe(subject, { callback: (_e, m) => m.respond(m.data) });
+    const payload = new Uint8Array(600);
+    out.natsRequestAfterIdle = await time(() => nc.request(subject, payload, { timeout: 1000 }));
+    sub.unsubscribe();
+    await nc.close();
+  }
+  return out;
+}
+
 /** The pure pipeline without broker or database: eight agents fed and asked, three fusions. */
 function pureCompute(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmup: number): Record<string, unknown> {
   const agents: Agent[] = [new MarketAnalysisAgent(), new NewsSentimentAgent(), new TechnicalIndicatorAgent(), new FundamentalAnalysisAgent(), new StrategyFormulationAgent(), new RiskAssessmentAgent(), new PortfolioOptimizationAgent(), new ExecutionTimingAgent()];
@@ -292,6 +332,7 @@ const bench: Bench = async (args) => {
     }
   }
 
+  result.floorMs = await floors();
   result.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   if (sample.length > 0) {
     result.fusionOnlyMs = fusionOnly(sample);
