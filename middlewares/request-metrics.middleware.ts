@@ -154,6 +154,24 @@ export function requestMetricsOf(broker: ServiceBroker): RequestMetricsStore {
 
 type Handler = (ctx: { caller: string | null; eventName?: string }) => Promise<unknown>;
 
+/** Count a call into `series`, start the clock, then `run` it (its synchronous part included); time it and its error when it settles. */
+function timed(series: Series, run: () => Promise<unknown>): Promise<unknown> {
+  series.total++;
+  series.active++;
+  const t0 = performance.now();
+  return run().then(
+    (res) => {
+      series.done(performance.now() - t0);
+      return res;
+    },
+    (err: unknown) => {
+      series.done(performance.now() - t0);
+      series.error(err);
+      throw err;
+    },
+  );
+}
+
 /**
  * Replaces the built-in "Metrics" middleware (list it among the internal middlewares in
  * its place, see moleculer.config.ts). Needs metrics enabled on the broker to do anything.
@@ -170,21 +188,7 @@ export function RequestMetricsMiddleware(broker: ServiceBroker): Record<string, 
       return function requestMetrics(ctx) {
         let s = byCaller.get(ctx.caller);
         if (s === undefined) byCaller.set(ctx.caller, (s = store.request({ service, action: action.name, type, caller: ctx.caller })));
-        const series = s;
-        series.total++;
-        series.active++;
-        const t0 = performance.now();
-        return next(ctx).then(
-          (res) => {
-            series.done(performance.now() - t0);
-            return res;
-          },
-          (err: unknown) => {
-            series.done(performance.now() - t0);
-            series.error(err);
-            throw err;
-          },
-        );
+        return timed(s, () => next(ctx));
       };
     };
 
@@ -202,22 +206,7 @@ export function RequestMetricsMiddleware(broker: ServiceBroker): Record<string, 
         const key = `${ctx.eventName}\u0000${ctx.caller}`;
         let s = byKey.get(key);
         if (s === undefined) byKey.set(key, (s = store.event({ service, group, event: ctx.eventName, caller: ctx.caller })));
-        const series = s;
-        series.total++;
-        series.active++;
-        const t0 = performance.now();
-        // eslint-disable-next-line prefer-rest-params
-        return (next as (...a: unknown[]) => Promise<unknown>).apply(this, arguments as unknown as unknown[]).then(
-          (res) => {
-            series.done(performance.now() - t0);
-            return res;
-          },
-          (err: unknown) => {
-            series.done(performance.now() - t0);
-            series.error(err);
-            throw err;
-          },
-        );
+        return timed(s, () => next.call(this, ctx));
       };
     },
   };

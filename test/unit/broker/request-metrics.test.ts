@@ -18,6 +18,14 @@ describe('per-request metrics (the built-in Metrics middleware replaced)', () =>
         slow: { params: {}, handler: () => new Promise((r) => setTimeout(() => r(slowMs), 30)) },
         refuse: { params: {}, handler: () => { throw new DomainError('NOPE', 'refused', 422); } },
         viaOther: { params: {}, handler: (ctx) => ctx.call('m.ok', { x: 1 }) },
+        busy: {
+          params: {},
+          handler: () => {
+            const end = performance.now() + 30;
+            while (performance.now() < end);
+            return 1;
+          },
+        },
       },
       events: { 'm.happened': { handler: () => undefined } },
     });
@@ -62,6 +70,14 @@ describe('per-request metrics (the built-in Metrics middleware replaced)', () =>
     const sum = Number(line(text, /^moleculer_request_time_sum\{.*,action="m.slow"/)!.split(' ').pop());
     expect(sum).toBeGreaterThanOrEqual(29);
     expect(sum).toBeLessThan(1000);
+  });
+
+  it('times the synchronous part of a handler too', async () => {
+    await broker.call('m.busy');
+    const text = render();
+    const bucket = (le: number) => Number(line(text, new RegExp(`^moleculer_request_time_bucket\\{.*,action="m.busy",type="local",caller="",le="${le}"\\}`))!.split(' ').pop());
+    expect(bucket(25)).toBe(0);
+    expect(bucket(50)).toBe(1);
   });
 
   it('counts received events, and the built-in emit counters still work', async () => {
