@@ -43,7 +43,7 @@ import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
-import { Bench, nowNs, summarize, bundledEurusdDay, reachable } from './util';
+import { Bench, nowNs, summarize, bundledEurusdDay, reachable, timeCalls } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
@@ -193,16 +193,7 @@ function fusionOnly(sample: Opinion[]): Record<string, number> {
  * more than the work; these are the floors under the one write and the remote opinions.
  */
 async function floors(): Promise<Record<string, unknown>> {
-  const time = async (fn: () => Promise<unknown>) => {
-    const ms: number[] = [];
-    for (let i = 0; i < 700; i++) {
-      const t0 = nowNs();
-      await fn();
-      if (i >= 100) ms.push(Number(nowNs() - t0) / 1e6);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    return round(summarize(ms));
-  };
+  const time = async (fn: () => Promise<unknown>) => round(summarize(await timeCalls(fn, { n: 600, warmup: 100, idleMs: 1 })));
   const out: Record<string, unknown> = {};
   const c = new Client({ connectionString: PG });
   try {

@@ -24,7 +24,7 @@ import { closeDb } from '../lib/storage/connect';
 import { createBroker, loadServices } from '../runner';
 import type { Order, OrderIntent } from '../types/trading';
 import { withScratchDatabase } from '../lib/storage/scratch';
-import { Bench, nowNs, summarize, timeRuns } from './util';
+import { Bench, nowNs, summarize, timeCalls, timeRuns } from './util';
 
 function flag(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(`--${name}`);
@@ -128,16 +128,7 @@ async function breakdown(broker: ServiceBroker, dbUrl: string): Promise<Record<s
   const c = new Client({ connectionString: u.toString() });
   await c.connect();
   await c.query('CREATE TABLE bench_scratch (id text PRIMARY KEY, k text UNIQUE, body jsonb)');
-  const time = async (fn: (i: number) => Promise<unknown>, idleMs = 0) => {
-    const ms: number[] = [];
-    for (let i = 0; i < 1200; i++) {
-      const t0 = nowNs();
-      await fn(i);
-      if (i >= 200) ms.push(Number(nowNs() - t0) / 1e6);
-      if (idleMs > 0) await new Promise((r) => setTimeout(r, idleMs));
-    }
-    return round(summarize(ms));
-  };
+  const time = async (fn: (i: number) => Promise<unknown>, idleMs = 0) => round(summarize(await timeCalls(fn, { n: 1000, warmup: 200, idleMs })));
   const meta = { meta: { tenantId: TENANTS[1] } };
   const out = {
     localCallNoop: await time(() => broker.call('$node.health')),

@@ -44,6 +44,21 @@ export function timeRuns(fn: () => unknown, runs: number, warmup = 2): number[] 
   return out;
 }
 
+/**
+ * Await `fn(i)` `warmup + n` times, one at a time, optionally idling `idleMs` between calls
+ * (as between orders or candles); returns the timed calls' latencies in ms.
+ */
+export async function timeCalls(fn: (i: number) => Promise<unknown>, opts: { n: number; warmup: number; idleMs?: number }): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < opts.warmup + opts.n; i++) {
+    const t0 = nowNs();
+    await fn(i);
+    if (i >= opts.warmup) ms.push(Number(nowNs() - t0) / 1e6);
+    if (opts.idleMs) await new Promise((r) => setTimeout(r, opts.idleMs));
+  }
+  return ms;
+}
+
 export function machine(): Record<string, unknown> {
   return { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemGiB: Math.round(os.totalmem() / 2 ** 30), platform: process.platform };
 }

@@ -33,9 +33,10 @@
  * chain and view (tenantId null: the operators' all-tenants view), for the
  * `stream` service's topic `flowchain:<chain>`.
  */
-import { Context, Errors, EventSchema, ServiceSchema, ServiceSettingSchema } from 'moleculer';
+import { Context, Errors, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../config';
 import { createDbMixin, DbThis } from '../mixins/db.mixin';
+import { untraced } from '../mixins/untraced';
 import type { SpanBatch, SpanRecord } from '../types/flowchain';
 import type { TenantMeta } from '../types/meta';
 import { Viewer } from './engine';
@@ -77,10 +78,6 @@ function duration(name: string, v: string | undefined, dflt: number, max: number
   const ms = parseDuration(v);
   if (ms === null || ms > max) throw new Errors.MoleculerClientError(`${name} must be a duration like 90s, 5m, 1h or 7d (at most ${Math.round(max / 86_400_000)} d)`, 422, 'BAD_WINDOW', { [name]: v });
   return ms;
-}
-
-function untraced(e: { handler(this: This, ctx: Context<never>): void }): EventSchema {
-  return { ...e, tracing: false } as unknown as EventSchema;
 }
 
 const windowParam = { type: 'string', optional: true, max: 16 } as const;
