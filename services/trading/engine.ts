@@ -28,6 +28,7 @@ import { validateOrder, validateQuote, validateStops } from '../../lib/trading/v
 import type { Db } from '../../lib/storage/db';
 import type { Account, AccountMode, Book, Fill, Order, OrderIntent, OrderStatus, Position, Quote, SubmitParams, SymbolSpec } from '../../types/trading';
 import { Broker, Mt5Broker, Mt5Send, PaperBroker, RouteResult } from './brokers';
+import { WorkingOrders } from './working-orders';
 import * as store from './trading.store';
 
 export interface EngineLogger {
@@ -63,7 +64,7 @@ interface AccountBook {
   account: store.AccountRow;
   settings: PaperSettings;
   positions: Map<string, Position>;
-  working: Map<string, Order>;
+  working: WorkingOrders;
   /** Orders/positions with an execution already queued (no double trigger from ticks). */
   busy: Set<string>;
   queue: Promise<unknown>;
@@ -148,7 +149,7 @@ export class TradingEngine {
       account,
       settings: { ...this.paper.settings, ...(account.settings as Partial<PaperSettings>) },
       positions: new Map(positions.map((p) => [p.id, p])),
-      working: new Map(live.map((o) => [o.id, o])),
+      working: new WorkingOrders(live),
       busy: new Set(),
       queue: Promise.resolve(),
       marksDirty: false,
@@ -693,7 +694,7 @@ export class TradingEngine {
     const acc = b.account;
     const symbols = new Set<string>();
     for (const p of b.positions.values()) symbols.add(p.symbol);
-    for (const o of b.working.values()) symbols.add(o.symbol);
+    for (const s of b.working.symbols()) symbols.add(s);
     const marks = new Map<string, { spec: SymbolSpec; quote: Quote | null }>();
     await Promise.all(
       [...symbols].map(async (s) => {
@@ -709,10 +710,10 @@ export class TradingEngine {
       if (m?.quote) unrealized += unrealizedPnl(p, m.quote.bid, m.quote.ask, m.spec.trade_contract_size, quoteToAccount(m.spec, acc.currency, m.quote.bid));
       net.set(p.symbol, (net.get(p.symbol) ?? 0) + SIGN[p.side] * p.volume);
     }
-    for (const o of b.working.values()) {
-      const rest = SIGN[o.side] * (o.volume - o.filledVolume);
-      pending[o.symbol] = roundLots((pending[o.symbol] ?? 0) + rest);
-      net.set(o.symbol, (net.get(o.symbol) ?? 0) + rest);
+    for (const s of b.working.symbols()) {
+      const rest = b.working.pendingLots(s);
+      pending[s] = rest;
+      net.set(s, (net.get(s) ?? 0) + rest);
     }
     // A live account's equity is the terminal's (it knows swaps and commissions); paper's is ours.
     const equity = b.account.broker === 'mt5' && b.brokerEquity !== null ? b.brokerEquity : acc.balance + unrealized;
@@ -853,6 +854,5 @@ export class TradingEngine {
 
 function hasSymbol(b: AccountBook, symbol: string): boolean {
   for (const p of b.positions.values()) if (p.symbol === symbol) return true;
-  for (const o of b.working.values()) if (o.symbol === symbol) return true;
-  return false;
+  return b.working.holds(symbol);
 }
