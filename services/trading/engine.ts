@@ -67,6 +67,8 @@ interface AccountBook {
   working: WorkingOrders;
   /** Orders/positions with an execution already queued (no double trigger from ticks). */
   busy: Set<string>;
+  /** Paper orders waiting for the account's next routing pass (see `routeInBackground`). */
+  toRoute: string[];
   queue: Promise<unknown>;
   marksDirty: boolean;
   /** Live accounts: equity as the terminal last reported it (`mt5.account`). */
@@ -92,6 +94,23 @@ export interface FillOutcome {
 
 class AlreadyApplied extends Error {}
 
+/** One fill computed in memory, not yet written. */
+interface PlannedFill {
+  write: store.FillWrite;
+  /** The order after the fill. */
+  order: Order;
+  fill: Fill;
+  position: Position;
+  change: FillEffect['change'];
+}
+
+/** Paper market orders of one account routed together, with what their fills will write. */
+interface PaperBatch {
+  fills: (PlannedFill & { exec: ExecInput; spec: SymbolSpec; via: unknown })[];
+  /** Open positions as the batch leaves them so far (the book's, plus the planned fills). */
+  positions: Map<string, Position>;
+}
+
 const SIGN = { buy: 1, sell: -1 } as const;
 
 export class TradingEngine {
@@ -102,6 +121,8 @@ export class TradingEngine {
   private readonly fastDb: Db;
   private readonly paper: { balance: number; currency: string; mode: AccountMode; settings: PaperSettings };
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Fills written, the statements that wrote them (a batch of paper fills is one), and batches refused (then written fill by fill). */
+  readonly fillStats = { fills: 0, statements: 0, refusedBatches: 0 };
 
   constructor(private readonly o: EngineOptions) {
     this.now = o.now ?? Date.now;
@@ -151,6 +172,7 @@ export class TradingEngine {
       positions: new Map(positions.map((p) => [p.id, p])),
       working: new WorkingOrders(live),
       busy: new Set(),
+      toRoute: [],
       queue: Promise.resolve(),
       marksDirty: false,
       brokerEquity: null,
@@ -262,17 +284,113 @@ export class TradingEngine {
     }
   }
 
-  /** Queue a paper order's execution; an infrastructure failure leaves it `new` for `retryNew`. */
+  /**
+   * Queue a paper order's execution; an infrastructure failure leaves it `new` for `retryNew`.
+   * Orders that arrive while the account's queue is busy are routed together in one pass,
+   * and their fills written in one statement (`routePaper`).
+   */
   private routeInBackground(book: AccountBook, orderId: string): void {
     if (book.busy.has(orderId)) return;
     book.busy.add(orderId);
+    book.toRoute.push(orderId);
+    if (book.toRoute.length > 1) return; // the pass already queued takes this order too
     this.background(
       `execution of ${orderId}`,
-      this.serial(book, () => this.execute(book, orderId)).finally(() => {
-        book.busy.delete(orderId);
-        this.via.delete(orderId);
+      this.serial(book, async () => {
+        const ids = book.toRoute;
+        book.toRoute = [];
+        try {
+          await this.routePaper(book, ids);
+        } finally {
+          for (const id of ids) {
+            book.busy.delete(id);
+            this.via.delete(id);
+          }
+        }
       }),
     );
+  }
+
+  /**
+   * Route paper orders in arrival order. Market fills are planned one after another against
+   * a running copy of the positions and written together (`flushPaper`); anything else
+   * (a pending order, a rejection, a fill the plan refuses) goes through the one-order path
+   * after the fills before it are written. A failure to reach prices stops the pass: the
+   * orders not yet written stay `new` for `retryNew`.
+   */
+  private async routePaper(book: AccountBook, ids: string[]): Promise<void> {
+    let batch: PaperBatch = { fills: [], positions: new Map(book.positions) };
+    const now = this.now();
+    try {
+      for (const id of ids) {
+        const order = book.working.get(id);
+        if (!order || order.status !== 'new') continue;
+        const spec = await this.specOf(order.symbol);
+        const quote = await this.o.prices.latest(order.symbol);
+        const routed = await this.brokers.paper.route(order, { spec, quote, settings: book.settings, positionTicket: null });
+        if (routed.kind === 'fill') {
+          const exec: ExecInput = { price: routed.price, volume: routed.volume, note: routed.note };
+          let plan: PlannedFill | null = null;
+          try {
+            plan = this.planFill(book, batch.positions, order, exec, spec, now);
+          } catch (e) {
+            if (!(e instanceof DomainError)) throw e;
+          }
+          if (plan) {
+            batch.fills.push(Object.assign(plan, { exec, spec, via: this.via.get(order.id) }));
+            if (plan.position.status === 'open') batch.positions.set(plan.position.id, plan.position);
+            else batch.positions.delete(plan.position.id);
+            continue;
+          }
+        }
+        await this.flushPaper(book, batch);
+        batch = { fills: [], positions: new Map(book.positions) };
+        await this.applyRoute(book, order, routed, spec);
+      }
+    } finally {
+      await this.flushPaper(book, batch);
+    }
+  }
+
+  /**
+   * Write a batch of planned paper fills in one statement (one transaction), then apply
+   * them to the book and emit their events in order. If the statement refuses (a guard
+   * found the book stale), nothing was written and each order takes the one-fill path,
+   * which reloads and retries on its own.
+   */
+  private async flushPaper(book: AccountBook, batch: PaperBatch): Promise<void> {
+    const fills = batch.fills.splice(0);
+    if (fills.length === 0) return;
+    if (fills.length === 1) {
+      const cur = book.working.get(fills[0].write.orderId);
+      if (cur && cur.status === 'new') await this.applyFillSafely(book, cur, fills[0].exec, fills[0].spec);
+      return;
+    }
+    let balance: number;
+    try {
+      balance = await store.recordFills(this.q(book), book.account.id, fills.map((f) => f.write), book.positions);
+    } catch (e) {
+      if (e instanceof UnavailableError) throw e;
+      this.fillStats.refusedBatches++;
+      this.o.logger.warn(`trading: ${book.account.tenantId}/${book.account.id}: ${fills.length} fills refused as a batch (${(e as Error).message}); writing them one by one`);
+      for (const f of fills) {
+        const cur = book.working.get(f.write.orderId);
+        if (cur && cur.status === 'new') await this.applyFillSafely(book, cur, f.exec, f.spec);
+      }
+      return;
+    }
+    this.fillStats.fills += fills.length;
+    this.fillStats.statements++;
+    book.account.balance = balance;
+    book.marksDirty = true;
+    for (const f of fills) {
+      if (f.position.status === 'open') book.positions.set(f.position.id, f.position);
+      else book.positions.delete(f.position.id);
+      if (isTerminal(f.order.status)) book.working.delete(f.order.id);
+      else book.working.set(f.order.id, f.order);
+      this.o.emit('order.filled', { tenantId: f.order.tenantId, order: f.order, fill: f.fill, position: f.position }, f.via);
+      this.o.emit('position.changed', { tenantId: f.order.tenantId, position: f.position, change: f.change }, f.via);
+    }
   }
 
   /**
@@ -374,6 +492,8 @@ export class TradingEngine {
       try {
         const res = await this.writeFill(book, order, exec, spec, now);
         if (!res) throw new AlreadyApplied();
+        this.fillStats.fills++;
+        this.fillStats.statements++;
         book.account.balance = res.balance;
         book.marksDirty = true;
         if (res.position.status === 'open') book.positions.set(res.position.id, res.position);
@@ -400,8 +520,19 @@ export class TradingEngine {
   }
 
   private async writeFill(book: AccountBook, order: Order, exec: ExecInput, spec: SymbolSpec, now: number) {
+    const plan = this.planFill(book, book.positions, order, exec, spec, now);
+    const written = await store.recordFill(this.q(book), plan.write);
+    if (!written) return null;
+    return { order: written.order, fill: plan.fill, position: plan.position, change: plan.change, balance: written.balance };
+  }
+
+  /**
+   * What one fill writes: the order's next state, the fill, and the position it opens or
+   * changes, computed against `positions` (the book's open positions, or a batch's running copy).
+   */
+  private planFill(book: AccountBook, positions: ReadonlyMap<string, Position>, order: Order, exec: ExecInput, spec: SymbolSpec, now: number): PlannedFill {
     const acc = book.account;
-    const open = [...book.positions.values()].filter((p) => p.symbol === order.symbol).sort((a, b) => a.openedAt - b.openedAt);
+    const open = [...positions.values()].filter((p) => p.symbol === order.symbol).sort((a, b) => a.openedAt - b.openedAt);
     const netting = acc.mode === 'netting';
     let target: Position | null;
     // Hedging: a later deal of the same order (same broker position ticket, same side) adds to the
@@ -467,12 +598,15 @@ export class TradingEngine {
       ...(order.status === 'new' ? [{ status: 'accepted' as const, at: now }] : []),
       { status, at: now, ...(exec.note ? { note: exec.note } : {}) },
     ];
-    const written = await store.recordFill(this.q(book), {
+    const write: store.FillWrite = {
       tenantId: order.tenantId, orderId: order.id, from, status, history, filledVolume: filled, avgPrice, brokerOrder: exec.brokerOrder ?? null,
       fill, position, positionVersion: target && target.id === position.id ? target.updatedAt : null, netting, balanceDelta: effect.realizedPnl - commission, now,
+    };
+    // The order as the write leaves it (what `recordFill` reads back).
+    const next: Order = Object.assign({}, order, {
+      status, history: [...order.history, ...history], filledVolume: filled, avgPrice, brokerOrder: exec.brokerOrder ?? order.brokerOrder, updatedAt: now,
     });
-    if (!written) return null;
-    return { order: written.order, fill, position, change: effect.change, balance: written.balance };
+    return { write, order: next, fill, position, change: effect.change };
   }
 
   // ------------------------------------------------------------------ cancel / modify

@@ -263,8 +263,18 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
     });
     const r = await this.engine.recover();
     if (r.paperRouted + r.mt5Unknown > 0) this.logger.warn(`trading: recovered ${r.paperRouted} paper order(s) left in new; ${r.mt5Unknown} MT5 order(s) marked unknown`);
+    const metrics = this.broker.isMetricsEnabled() ? this.broker.metrics : null;
+    metrics?.register({ type: 'counter', name: 'plan2.trading.fills', description: 'Fills written (paper and live)' });
+    metrics?.register({ type: 'counter', name: 'plan2.trading.fill_statements', description: 'Statements that wrote them (paper fills queued together share one)' });
+    const reported = { fills: 0, statements: 0 };
     this.timers = [
       setInterval(() => {
+        if (metrics) {
+          const s = this.engine.fillStats;
+          metrics.increment('plan2.trading.fills', undefined, s.fills - reported.fills);
+          metrics.increment('plan2.trading.fill_statements', undefined, s.statements - reported.statements);
+          Object.assign(reported, s);
+        }
         this.engine.retryNew();
         this.engine.sweepExpired().catch((e: unknown) => this.logger.error('trading: expiry sweep failed', e));
         this.engine.flushMarks().catch((e: unknown) => this.logger.error('trading: equity marks flush failed', e));

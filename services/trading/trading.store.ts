@@ -487,3 +487,43 @@ export async function recordFill(q: Queryable, w: FillWrite): Promise<{ order: O
   if (rows.length === 0) return null;
   return { order: toOrder(rows[0]), balance: Number(rows[0].account_balance) };
 }
+
+const RECORD_FILLS = prepared('orders.fills', 'SELECT plan2_record_fills($1, $2, $3::jsonb) AS balance');
+
+/**
+ * Several fills of one account, in order, as ONE statement and one transaction (a group
+ * commit of `recordFill`): every order must still be in its `from` states and every
+ * position that existed before (in `before`) still at the version the batch read, or
+ * nothing is written (40001). Positions are written once, in their final state.
+ * Returns the account's balance after the batch.
+ */
+export async function recordFills(q: Queryable, accountId: string, writes: FillWrite[], before: ReadonlyMap<string, Position>): Promise<number> {
+  const last = new Map<string, Position>();
+  for (const w of writes) last.set(w.position.id, w.position);
+  const updated: Record<string, unknown>[] = [];
+  const opened: Record<string, unknown>[] = [];
+  for (const p of last.values()) {
+    const row = {
+      id: p.id, symbol: p.symbol, side: p.side, volume: p.volume, price_open: p.priceOpen, sl: p.sl, tp: p.tp, trailing_stop: p.trailing, status: p.status,
+      realized_pnl: p.realizedPnl, ticket: p.ticket, opened_at: p.openedAt, updated_at: p.updatedAt, closed_at: p.closedAt,
+    };
+    const prior = before.get(p.id);
+    if (prior) updated.push(Object.assign(row, { version: prior.updatedAt }));
+    else opened.push(row);
+  }
+  const batch = {
+    orders: writes.map((w) => ({ id: w.orderId, from: w.from, status: w.status, history: w.history, filled_volume: w.filledVolume, avg_price: w.avgPrice, broker_order: w.brokerOrder, updated_at: w.now })),
+    fills: writes.map((w) => {
+      const f = w.fill;
+      return { id: f.id, order_id: f.orderId, symbol: f.symbol, side: f.side, volume: f.volume, price: f.price, commission: f.commission, realized_pnl: f.realizedPnl, position_id: f.positionId, deal: f.deal, time: f.time };
+    }),
+    updated,
+    opened,
+    netting: writes[0].netting,
+    // Summed as numeric in the statement, as one-by-one fills add them.
+    balance_deltas: writes.map((w) => w.balanceDelta),
+    now: writes[writes.length - 1].now,
+  };
+  const rows = await q.query<{ balance: number }>(RECORD_FILLS, [writes[0].tenantId, accountId, JSON.stringify(batch)]);
+  return Number(rows[0].balance);
+}

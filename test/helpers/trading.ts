@@ -12,6 +12,8 @@ import type { Quote, SymbolSpec } from '../../types/trading';
 export class MarketDataPeer {
   readonly quotes = new Map<string, Quote>();
   readonly specs: Record<string, SymbolSpec> = { ...STANDARD_SYMBOLS };
+  /** Milliseconds `latest` takes for a symbol (a slow feed), if set. */
+  readonly delays = new Map<string, number>();
   calls = 0;
 
   constructor(private readonly broker: ServiceBroker) {
@@ -20,8 +22,10 @@ export class MarketDataPeer {
       actions: {
         latest: {
           params: { symbol: 'string' },
-          handler: (ctx: { params: { symbol: string } }) => {
+          handler: async (ctx: { params: { symbol: string } }) => {
             this.calls++;
+            const delay = this.delays.get(ctx.params.symbol);
+            if (delay) await new Promise((r) => setTimeout(r, delay));
             const q = this.quotes.get(ctx.params.symbol);
             if (!q) throw new Errors.MoleculerClientError(`no quote for ${ctx.params.symbol}`, 404, 'NOT_FOUND');
             return q;

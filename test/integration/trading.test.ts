@@ -59,7 +59,7 @@ describe('trading service (real PostgreSQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('trading');
     h = await start(db.url);
-    await createTenants(db.url, ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8']);
+    await createTenants(db.url, ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10']);
     await h.md.tick('EURUSD', 1.1, 1.1002);
     await h.md.tick('XAUUSD', 2000, 2000.5);
   });
@@ -253,6 +253,71 @@ describe('trading service (real PostgreSQL)', () => {
     await expect(
       sql(db.url, `INSERT INTO positions (id, tenant_id, account_id, symbol, side, volume, price_open, status, netting, opened_at, updated_at) VALUES ('p_dup', 't8', 'paper', 'EURUSD', 'buy', 1, 1.1, 'open', true, 0, 0)`),
     ).rejects.toThrow(/positions_netting_one_open/);
+  });
+
+  const fillStats = () =>
+    (h.broker.getLocalService('trading') as unknown as { engine: { fillStats: { fills: number; statements: number; refusedBatches: number } } }).engine.fillStats;
+  const openPositions = (tenant: string) =>
+    sql<{ id: string; symbol: string; side: string; volume: number }>(db.url, `SELECT id, symbol, side, volume FROM positions WHERE tenant_id = $1 AND status = 'open' ORDER BY symbol`, [tenant]);
+  const bookOf = (tenant: string) =>
+    h.broker.call<{ account: { balance: number }; positions: Position[]; pendingBySymbol: Record<string, number> }, object>('trading.book', { tenantId: tenant });
+
+  it('paper orders queued behind each other are filled in one statement, one fill each, and the account adds up', async () => {
+    const before = { ...fillStats() };
+    const intents: OrderIntent[] = Array.from({ length: 40 }, (_, i) =>
+      i % 5 === 0 ? buy(0.02, { symbol: 'XAUUSD' }) : i % 3 === 2 ? { ...buy(0.05), side: 'sell' } : buy(0.1),
+    );
+    const subs = await Promise.all(intents.map((it, i) => h.submit('t9', `batch-${i}`, it)));
+    await Promise.all(subs.map((s) => h.rec.wait('order.filled', (e) => (e.order as Order).id === s.order.id)));
+    const after = fillStats();
+    expect(after.fills - before.fills).toBe(40);
+    // At least one statement wrote several fills (the queue was busy while orders arrived).
+    expect(after.statements - before.statements).toBeLessThan(40);
+
+    const orders = await sql<{ id: string; status: string; volume: number; filled_volume: number; history: { status: string }[] }>(
+      db.url, `SELECT id, status, volume, filled_volume, history FROM orders WHERE tenant_id = 't9'`,
+    );
+    expect(orders).toHaveLength(40);
+    for (const o of orders) {
+      expect([o.status, o.filled_volume, o.history.map((x) => x.status)]).toEqual(['filled', o.volume, ['new', 'accepted', 'filled']]);
+    }
+    const fills = await sql<{ order_id: string; realized_pnl: number; commission: number }>(db.url, `SELECT order_id, realized_pnl, commission FROM fills WHERE tenant_id = 't9'`);
+    expect(new Set(fills.map((f) => f.order_id)).size).toBe(40);
+    expect(fills).toHaveLength(40);
+
+    // Netting: one open position per symbol holding the signed sum of the orders.
+    const signed = (sym: string) => intents.filter((i) => i.symbol === sym).reduce((a, i) => a + (i.side === 'buy' ? 1 : -1) * i.volume, 0);
+    const open = await openPositions('t9');
+    expect(open.map((p) => [p.symbol, p.side, p.volume])).toEqual([
+      ['EURUSD', 'buy', Math.round(signed('EURUSD') * 100) / 100],
+      ['XAUUSD', 'buy', Math.round(signed('XAUUSD') * 100) / 100],
+    ]);
+    // The balance is the start plus every fill's realised P&L less commission, in the database and in the engine's book.
+    const [acc] = await sql<{ balance: number }>(db.url, `SELECT balance FROM trading_accounts WHERE tenant_id = 't9'`);
+    expect(acc.balance).toBeCloseTo(100_000 + fills.reduce((a, f) => a + f.realized_pnl - f.commission, 0), 9);
+    const book = await bookOf('t9');
+    expect(book.account.balance).toBeCloseTo(acc.balance, 9);
+    expect(book.positions.map((p) => [p.id, p.volume]).sort()).toEqual(open.map((p) => [p.id, p.volume]).sort());
+    expect(book.pendingBySymbol).toEqual({});
+  });
+
+  it('a batch whose position changed behind the engine is written nowhere, then fill by fill after a reload', async () => {
+    const a = await h.submit('t10', 'x0', buy(0.1));
+    const pos = ((await h.rec.wait('order.filled', (e) => (e.order as Order).id === a.order.id)) as { position: Position }).position;
+    await sql(db.url, 'UPDATE positions SET volume = 0.5, updated_at = updated_at + 1 WHERE id = $1', [pos.id]);
+    // A slow GBPUSD feed (no ticks, so every read asks market-data) holds the account's queue
+    // while ten EURUSD orders arrive: they are routed together, against the stale position.
+    h.md.quotes.set('GBPUSD', { symbol: 'GBPUSD', bid: 1.25, ask: 1.2502, time_msc: Date.now() });
+    h.md.delays.set('GBPUSD', 150);
+    const refused = fillStats().refusedBatches;
+    const slow = await h.submit('t10', 'slow', buy(0.1, { symbol: 'GBPUSD' }));
+    const subs = await Promise.all(Array.from({ length: 10 }, (_, i) => h.submit('t10', `x${i + 1}`, buy(0.1))));
+    await Promise.all([slow, ...subs].map((s) => h.rec.wait('order.filled', (e) => (e.order as Order).id === s.order.id)));
+    h.md.delays.delete('GBPUSD');
+    expect(fillStats().refusedBatches).toBe(refused + 1);
+    expect((await openPositions('t10')).filter((p) => p.symbol === 'EURUSD')).toEqual([{ id: pos.id, symbol: 'EURUSD', side: 'buy', volume: 1.5 }]);
+    expect(await sql(db.url, `SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM fills WHERE tenant_id = 't10'`)).toEqual([{ n: 12, orders: 12 }]);
+    expect((await bookOf('t10')).positions.filter((p) => p.symbol === 'EURUSD').map((p) => p.volume)).toEqual([1.5]);
   });
 
   it('the book gives equity and exposure for risk', async () => {
