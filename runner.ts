@@ -14,6 +14,7 @@ import type { Config } from './config';
 import { brokerOptions } from './moleculer.config';
 import { CODE_EXT, CODE_ROOT } from './paths';
 import { ErrorsMiddleware } from './middlewares/errors.middleware';
+import { useLightSpans } from './flowchain/light-span';
 import { closeDb, getMigratedDb } from './lib/storage/connect';
 import { UnavailableError } from './lib/errors';
 
@@ -69,7 +70,9 @@ export function selectService(key: string, patterns: string[]): boolean {
 export function createBroker(cfg: Config, overrides: Partial<BrokerOptions> = {}): ServiceBroker {
   const opts = brokerOptions(cfg, overrides);
   opts.middlewares = [ErrorsMiddleware, ...(opts.middlewares ?? [])];
-  return new ServiceBroker(opts);
+  const broker = new ServiceBroker(opts);
+  useLightSpans(broker);
+  return broker;
 }
 
 /** Load the selected services into `broker`; returns their keys. */
