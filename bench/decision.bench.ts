@@ -28,7 +28,7 @@
  * the bundled day's 1,419 after ten hours of warm-up (steady state: code that runs once per
  * candle is not fully optimised by Node after a few hundred); the fan-out takes the 60 after.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,6 +43,8 @@ import { loadTf } from '../lib/consensus/train';
 import type { Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
+import { PgDb } from '../lib/storage/adapters/pg';
+import { insertDecisions, StoredDecision } from '../services/consensus/store';
 import { Bench, nowNs, summarize, bundledEurusdDay, reachable, timeCalls } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
@@ -217,6 +219,21 @@ async function floors(): Promise<Record<string, unknown>> {
   return out;
 }
 
+/**
+ * The persist step alone: the production INSERT of a real decision (its eight opinions and
+ * three fusions) after 1 ms idle, as between candles. The floor under `insertMs` of the
+ * candle → decision path on this machine.
+ */
+async function decisionInsertAfterIdle(url: string, d: Decision): Promise<Record<string, number>> {
+  const db = new PgDb({ connectionString: url, max: 1 });
+  try {
+    const stored: StoredDecision = Object.assign({}, d, { candleT: null });
+    return round(summarize(await timeCalls(() => insertDecisions(db, [Object.assign({}, stored, { id: randomUUID() })]), { n: 600, warmup: 100, idleMs: 1 })));
+  } finally {
+    await db.close();
+  }
+}
+
 /** The pure pipeline without broker or database: eight agents fed and asked, three fusions. */
 function pureCompute(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmup: number): Record<string, unknown> {
   const agents: Agent[] = [new MarketAnalysisAgent(), new NewsSentimentAgent(), new TechnicalIndicatorAgent(), new FundamentalAnalysisAgent(), new StrategyFormulationAgent(), new RiskAssessmentAgent(), new PortfolioOptimizationAgent(), new ExecutionTimingAgent()];
@@ -247,6 +264,7 @@ const bench: Bench = async (args) => {
   const day = bundledEurusdDay();
   const result: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), data: 'bundled EURUSD 2014-05-08, M1 bars from OANDA ticks', bars: Math.min(bars, day.bars.length), warmupBars: warmup, goals: { inProcessP99Ms: 2, natsP99Ms: 5, inferenceP99Ms: 0.2 } };
   let sample: Opinion[] = [];
+  let decisionInsertFloor: Record<string, number> | null = null;
   result.pureCompute = pureCompute(day, bars, warmup);
 
   const db = await freshDatabase();
@@ -263,6 +281,7 @@ const bench: Bench = async (args) => {
         const last = await p.broker.call<{ items: { id: string }[] }, object>('consensus.list', { limit: 1 }, { meta: { tenantId: 'bench' } });
         const d = await p.broker.call<Decision, object>('consensus.get', { id: last.items[0].id }, { meta: { tenantId: 'bench' } });
         sample = d.opinions;
+        decisionInsertFloor = await decisionInsertAfterIdle(db.url, d);
         result.inProcess = {
           candleToPersistedDecisionMs: round(summarize(r.ms)),
           askAndFuseMs: round(summarize(r.gatherFuseMs)),
@@ -323,7 +342,7 @@ const bench: Bench = async (args) => {
     }
   }
 
-  result.floorMs = await floors();
+  result.floorMs = Object.assign(await floors(), decisionInsertFloor ? { decisionInsertAfterIdle: decisionInsertFloor } : {});
   result.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   if (sample.length > 0) {
     result.fusionOnlyMs = fusionOnly(sample);

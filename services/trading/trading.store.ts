@@ -99,8 +99,17 @@ export function toAccount(r: Row): AccountRow {
   };
 }
 
+const DAY_MS = 86_400_000;
+/** The last day formatted, kept: risk reads the book (and so the day) on every order. */
+let lastDay = { start: 0, end: 0, text: '' };
+
+/** `YYYY-MM-DD` of the UTC day of `ms`. */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.start && ms < lastDay.end) return lastDay.text;
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  const text = new Date(ms).toISOString().slice(0, 10);
+  lastDay = { start, end: start + DAY_MS, text };
+  return text;
 }
 
 // ------------------------------------------------------------------ accounts
