@@ -15,6 +15,7 @@ import { brokerOptions } from './moleculer.config';
 import { CODE_EXT, CODE_ROOT } from './paths';
 import { ErrorsMiddleware } from './middlewares/errors.middleware';
 import { useLightSpans } from './flowchain/light-span';
+import { AGENT_HOST, agentHostSchema } from './mixins/agent-host';
 import { closeDb, getMigratedDb } from './lib/storage/connect';
 import { UnavailableError } from './lib/errors';
 
@@ -88,6 +89,8 @@ export function loadServices(broker: ServiceBroker, cfg: Config, entries = disco
     keys.push(e.key);
   }
   if (keys.length === 0) throw new Error(`SERVICES=${cfg.services.join(',')} selects no service; known: ${entries.map((e) => e.key).join(', ')}`);
+  // A node running agents answers for all of them in one message (mixins/agent-host.ts).
+  if (keys.some((k) => k.startsWith('agents/')) && !broker.getLocalService(AGENT_HOST)) broker.createService(agentHostSchema());
   return keys;
 }
 

@@ -24,12 +24,14 @@ import { fuseAll, FUSION_METHODS, marketSignals, reliability, SignalCorrelation,
 import { probBetterThan } from '../../lib/consensus/beta';
 import { createRunner, EnsembleRunner } from '../../lib/consensus/neural';
 import { DomainError, NotFoundError } from '../../lib/errors';
+import { AGENT_HOST } from '../../mixins/agent-host';
 import { AGENT_SERVICE_PREFIX, AgentDescriptor, AgentStatus } from '../../mixins/agent.mixin';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
 import type { Decision, FusionMethod, Opinion } from '../../types/agents';
 import { Candle, TF_MS, TIMEFRAMES, Timeframe } from '../../types/market';
 import type { TenantMeta } from '../../types/meta';
 import { AgentRef, gather, MarketOpinionCache } from './gather';
+import { HostBatch } from './host-batch';
 import * as store from './store';
 
 type AgentInfo = AgentRef & { group: string; nodes: string[]; events: string[] };
@@ -41,6 +43,12 @@ interface TenantState {
 
 interface Vars {
   agentList: AgentInfo[] | null;
+  /** Nodes running an `agent-host` (refreshed with `agentList`): their agents are asked one call per node. */
+  hostNodes: Set<string>;
+  /** Which of an agent's nodes to ask next, when several run it. */
+  hostTurn: number;
+  /** `agent-host.opine` calls made (one per node and decision). */
+  hostCalls: number;
   /** Every agent seen since start: one that disappears is recorded as abstained, not forgotten. */
   knownAgents: Map<string, AgentInfo>;
   tenantCache: Map<string, Promise<TenantState>>;
@@ -60,6 +68,7 @@ interface Vars {
 
 interface Methods {
   agents(): AgentInfo[];
+  hostFor(a: AgentInfo): string | null;
   tenantState(tenantId: string): Promise<TenantState>;
   tierOf(meta: Partial<TenantMeta>): Promise<Tier>;
   reloadWatchlists(): Promise<void>;
@@ -367,7 +376,9 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     agents() {
       if (this.agentList) return this.agentList;
       const byId = new Map<string, AgentInfo>();
+      this.hostNodes = new Set();
       for (const s of this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true })) {
+        if (s.name === AGENT_HOST) this.hostNodes.add(s.nodeID as string);
         const d = (s.metadata as { agent?: AgentDescriptor } | undefined)?.agent;
         if (!d || !s.name.startsWith(AGENT_SERVICE_PREFIX)) continue;
         const cur = byId.get(d.id);
@@ -377,6 +388,19 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       this.agentList = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
       for (const a of this.agentList) this.knownAgents.set(a.id, a);
       return this.agentList;
+    },
+
+    /**
+     * The node whose agent-host to ask for `a`, or null to call the agent itself: an agent
+     * running here is called directly (a local call costs microseconds); one elsewhere
+     * through a host on one of its nodes, turn about when several run it.
+     */
+    hostFor(a: AgentInfo): string | null {
+      const here = this.broker.nodeID;
+      if (a.nodes.includes(here)) return null;
+      const hosts = a.nodes.filter((n) => this.hostNodes.has(n));
+      if (hosts.length === 0) return null;
+      return hosts.length === 1 ? hosts[0] : hosts[this.hostTurn++ % hosts.length];
     },
 
     tenantState(tenantId: string): Promise<TenantState> {
@@ -449,6 +473,20 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       const asOf = candle ? candle.t + TF_MS[tf] : undefined;
       const deadlineMs = config().consensusDeadlineMs;
       const callTimeout = Math.max(1000, 50 * deadlineMs);
+      // Agents on other nodes: one call per node (mixins/agent-host.ts). It carries no tenant in
+      // its meta, as market-scoped agents are asked; the host gives tenant-scoped ones theirs.
+      // The host answers within half the deadline, leaving the rest for the reply's way back.
+      const viaHost = new HostBatch((node, market, forTenant) => {
+        this.hostCalls++;
+        const params: Record<string, unknown> = { agents: market, symbol, tf, budgetMs: Math.max(1, deadlineMs / 2) };
+        if (forTenant.length > 0) {
+          params.tenantAgents = forTenant;
+          params.tenantId = tenantId;
+        }
+        if (asOf !== undefined) params.asOf = asOf;
+        if (candle) params.candle = candle;
+        return this.broker.call(`${AGENT_HOST}.opine`, params, { nodeID: node, timeout: callTimeout, meta: {}, ...(parent ? { parentSpan: parent } : {}) });
+      });
       const g = await gather({
         agents,
         deadlineMs,
@@ -457,6 +495,8 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         tf,
         cache: this.marketCache,
         call: (a) => {
+          const node = this.hostFor(a as AgentInfo);
+          if (node !== null) return viaHost.ask(node, a.id, a.scope === 'tenant');
           const params: Record<string, unknown> = { symbol, tf };
           if (asOf !== undefined) params.asOf = asOf;
           if (candle) params.candle = candle;
@@ -536,6 +576,9 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
 
   created() {
     this.agentList = null;
+    this.hostNodes = new Set();
+    this.hostTurn = 0;
+    this.hostCalls = 0;
     this.knownAgents = new Map();
     this.tenantCache = new Map();
     this.tierCache = new Map();

@@ -72,9 +72,14 @@ describe('consensus with the agents on a second node over NATS', () => {
       expect(listed.items.map((i) => i.id)).toEqual(EIGHT);
       expect(listed.items.every((i) => i.nodes.length === 1 && i.nodes[0] === `${ns}-agents`)).toBe(true);
       await a.broker.call('consensus.watchlistSeed', { tenantId: 'tn', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+      const consensus = a.broker.getLocalService('consensus') as unknown as { hostCalls: number };
+      const hostCallsBefore = consensus.hostCalls;
       await feed(a);
       await waitFor(() => got.length >= N, 60_000);
       expect(got.map(essence)).toEqual(ref.map(essence));
+      // Node B's agents are asked in one message per decision (its agent-host), not one per
+      // agent: two per candle here, as both tenants watch EURUSD M1 (tl's watchlist is in the database).
+      expect(consensus.hostCalls - hostCallsBefore).toBe(2 * N);
       expect(got[N - 1].opinions.map((o) => o.agent)).toEqual(EIGHT);
 
       await b.broker.stop();

@@ -1,0 +1,93 @@
+/**
+ * `agent-host`: one per node that runs agents (runner.loadServices adds it next to them).
+ *
+ * `agent-host.opine({agents, tenantAgents?, symbol, tf, asOf?, candle?, tenantId?, budgetMs})`
+ * asks the named agents of this node in parallel (each through its own `agent.<id>.opine`,
+ * so each is validated, traced and measured as always) and answers for all of them in one
+ * reply: `{results: [{agent, opinion} | {agent, error: {type, message}}]}`. `agents` are
+ * market-scoped (asked without a tenant, as consensus asks them: their opinions are shared
+ * by every tenant); `tenantAgents` are asked for `tenantId`, with it in their meta.
+ *
+ * Consensus uses it for agents on other nodes: one request and one reply per node and
+ * decision instead of one pair per agent (eight agents on a second node over NATS: sixteen
+ * messages, each serialised, sent, woken up for and parsed, against two). The reply goes
+ * when every agent has answered or `budgetMs` has passed; an agent still thinking then is
+ * left out of the reply, and consensus records it as abstained when its deadline fires,
+ * as it would an agent called on its own.
+ */
+import { Context, Errors, ServiceSchema } from 'moleculer';
+import { TIMEFRAMES } from '../types/market';
+import { AGENT_SERVICE_PREFIX } from './agent.mixin';
+
+export const AGENT_HOST = 'agent-host';
+
+export interface HostOpineParams {
+  agents: string[];
+  tenantAgents?: string[];
+  symbol: string;
+  tf: string;
+  asOf?: number;
+  candle?: Record<string, unknown>;
+  tenantId?: string;
+  budgetMs: number;
+}
+
+export type HostResult = { agent: string; opinion: unknown } | { agent: string; error: { type: string; message: string } };
+
+/** Settle every promise, or stop at `ms`: the results so far (undefined = still pending). */
+function settleWithin<T>(ps: Promise<T>[], ms: number): Promise<(T | undefined)[]> {
+  return new Promise((resolve) => {
+    const out: (T | undefined)[] = new Array(ps.length);
+    let left = ps.length;
+    const timer = setTimeout(() => resolve(out.slice()), ms);
+    ps.forEach((p, i) =>
+      p.then((v) => {
+        out[i] = v;
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve(out);
+        }
+      }),
+    );
+  });
+}
+
+export function agentHostSchema(): ServiceSchema {
+  return {
+    name: AGENT_HOST,
+    actions: {
+      opine: {
+        params: {
+          agents: { type: 'array', items: { type: 'string', min: 1, max: 64 }, max: 64 },
+          tenantAgents: { type: 'array', items: { type: 'string', min: 1, max: 64 }, max: 64, optional: true },
+          symbol: { type: 'string', min: 1, max: 32 },
+          tf: { type: 'enum', values: [...TIMEFRAMES] },
+          asOf: { type: 'number', integer: true, optional: true, convert: true },
+          candle: { type: 'object', optional: true },
+          tenantId: { type: 'string', min: 1, max: 64, optional: true },
+          budgetMs: { type: 'number', positive: true, max: 60_000, convert: true },
+        },
+        async handler(ctx: Context<HostOpineParams>): Promise<{ results: HostResult[] }> {
+          const { agents, tenantAgents = [], budgetMs, tenantId, ...query } = ctx.params;
+          if (tenantAgents.length > 0 && !tenantId) throw new Errors.MoleculerClientError('tenantAgents need a tenantId', 422, 'TENANT_REQUIRED');
+          const nodeID = ctx.broker.nodeID;
+          const forTenant = Object.assign({}, query, { tenantId });
+          const ask = (agent: string, tenant: boolean) =>
+            (tenant
+              ? ctx.call(`${AGENT_SERVICE_PREFIX}${agent}.opine`, forTenant, { nodeID, meta: { tenantId } })
+              : ctx.call(`${AGENT_SERVICE_PREFIX}${agent}.opine`, query, { nodeID })
+            ).then(
+              (opinion): HostResult => ({ agent, opinion }),
+              (e: unknown): HostResult => {
+                const err = e as { type?: string; message?: string };
+                return { agent, error: { type: err?.type ?? 'ERROR', message: err?.message ?? String(e) } };
+              },
+            );
+          const asks = [...agents.map((a) => ask(a, false)), ...tenantAgents.map((a) => ask(a, true))];
+          const settled = await settleWithin(asks, budgetMs);
+          return { results: settled.filter((r): r is HostResult => r !== undefined) };
+        },
+      },
+    },
+  };
+}
