@@ -1,0 +1,79 @@
+/**
+ * FlowChain with the agents on a second node over the real NATS server: consensus asks
+ * them through that node's agent-host (one message per decision), and each decision is
+ * still one AI_Decision execution whose `opine` step holds the host's span and every
+ * agent's own, timed on the critical path.
+ */
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { setConfig } from '../../../config';
+import { Platform, startPlatform } from '../../../runner';
+import type { ChainStats } from '../../../types/flowchain';
+import type { Execution } from '../../../types/flowchain';
+import { createTestDatabase, NATS_URL, TestDatabase, testConfig } from '../../helpers/infra';
+import { ADMIN, waitFor } from './fixtures';
+
+describe('FlowChain with the agents on another node', () => {
+  let db: TestDatabase;
+  let a: Platform | undefined;
+  let b: Platform | undefined;
+  const ns = `plan2fc-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('fcnats');
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await db?.drop();
+  });
+
+  it('assembles each remote-agent decision as one execution, with the host and the agents in its opine step', async () => {
+    a = await startPlatform(
+      setConfig(testConfig({ DATABASE_URL: db.url, TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-a`, SERVICES: 'market-data,consensus,flowchain', CONSENSUS_DEADLINE_MS: '500' })),
+      { logger: false },
+    );
+    b = await startPlatform(testConfig({ TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-b`, SERVICES: 'agents/research,agents/decision' }), { logger: false });
+    const pa = a;
+    await waitFor(() => pa.broker.registry.getServiceList({ onlyAvailable: true }).filter((s) => s.name.startsWith('agent.')).length === 8, 15_000, 'the agents');
+    const pool = new Pool({ connectionString: db.url });
+    await pool.query("INSERT INTO tenants (id, name, tier) VALUES ('fc1', 'fc1', 'pro')");
+    await pool.end();
+    await pa.broker.call('consensus.watchlistSeed', { tenantId: 'fc1', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+    const consensus = pa.broker.getLocalService('consensus') as unknown as { hostCalls: number };
+    // 12 minutes of ticks, a batch per minute: 11 closed M1 candles, 11 decisions.
+    let t = Date.UTC(2014, 4, 8, 0, 0, 0);
+    let bid = 1.3921;
+    for (let m = 0; m < 12; m++) {
+      const ticks = [];
+      for (let k = 0; k < 12; k++) {
+        bid += Math.sin(m * 12 + k) * 0.0002;
+        ticks.push({ symbol: 'EURUSD', time_msc: t, bid: +bid.toFixed(5), ask: +(bid + 0.0001).toFixed(5) });
+        t += 5000;
+      }
+      await pa.broker.call('market-data.ingest', { source: 'test', ticks });
+    }
+    const st = await waitFor(
+      async () => {
+        const s = await pa.broker.call<ChainStats, object>('flowchain.stats', { name: 'AI_Decision' }, ADMIN);
+        return s.executions.sampled >= 11 ? s : null;
+      },
+      30_000,
+      'the decisions’ executions',
+    );
+    expect(consensus.hostCalls).toBe(11);
+    const opine = st.steps.find((x) => x.step === 'opine')!;
+    expect(opine.count).toBe(st.executions.sampled);
+    const ops = opine.ops.map((o) => o.op);
+    expect(ops).toContain('agent-host.opine');
+    expect(ops.filter((o) => /^agent\..+\.opine$/.test(o)).length).toBe(8);
+    expect(st.steps.reduce((x, s) => x + s.criticalShare, 0)).toBeCloseTo(1, 2);
+    // One execution's opine step: the host's span and the eight agents' on node B.
+    const page = await pa.broker.call<{ items: Omit<Execution, 'tree'>[] }, object>('flowchain.executions', { chain: 'AI_Decision', limit: 1 }, ADMIN);
+    const e = page.items[0];
+    expect(e.tenantId).toBe('fc1');
+    expect(e.steps.find((s) => s.step === 'opine')?.spans).toBe(9);
+    expect(e.nodes).toEqual([`${ns}-a`, `${ns}-b`].sort());
+    expect(e.criticalPath.reduce((x, p) => x + p.ms, 0)).toBeCloseTo(e.durationMs, 2);
+  }, 90_000);
+});
