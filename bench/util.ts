@@ -79,22 +79,11 @@ export function writeResult(name: string, result: Record<string, unknown>): stri
 export function bundledEurusdDay(): { ticks: import('../types/market').Tick[]; bars: import('../types/market').Candle[] } {
   // Required lazily so benchmarks that don't replay the day don't load the reader.
   const { parseLeanTicks } = require('../lib/market/lean') as typeof import('../lib/market/lean');
+  const { m1BidBars } = require('../lib/market/candles') as typeof import('../lib/market/candles');
   const { DATA_BUNDLE_DIR } = require('../paths') as typeof import('../paths');
   const file = path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
   const ticks = parseLeanTicks(fs.readFileSync(file, 'utf8'), 'EURUSD', Date.UTC(2014, 4, 8));
-  const bars: import('../types/market').Candle[] = [];
-  for (const k of ticks) {
-    const t = Math.floor(k.time_msc / 60_000) * 60_000;
-    const last = bars[bars.length - 1];
-    if (last && last.t === t) {
-      last.h = Math.max(last.h, k.bid);
-      last.l = Math.min(last.l, k.bid);
-      last.c = k.bid;
-      last.n++;
-      last.v++;
-    } else bars.push({ symbol: 'EURUSD', tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
-  }
-  return { ticks, bars };
+  return { ticks, bars: m1BidBars(ticks) };
 }
 
 /** True when a TCP connection to the URL's host and port opens within 2 s (benchmarks skip runs whose server is absent). */

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { ServiceBroker, Span, Tracer } from 'moleculer';
 
 interface TracerHooks {
-  logger: { debug(...a: unknown[]): void; isDebugEnabled?: () => boolean };
+  logger: { debug(...a: unknown[]): void };
   broker: { generateUid(): string };
   defaultTags: Record<string, unknown> | null;
   shouldSample(span: unknown): boolean;

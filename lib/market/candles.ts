@@ -214,3 +214,24 @@ export class CandleAggregator {
     if (lastTickTime !== undefined && lastTickTime > s.lastTime) s.lastTime = lastTickTime;
   }
 }
+
+/**
+ * M1 bid bars of a run of quotes in one pass (replays, benchmarks, tests): bar-open
+ * times, minutes without ticks skipped, the last bar included, and `v` = `n` = the ticks
+ * in the bar (tick volume; the aggregator above leaves FX `v` at 0).
+ */
+export function m1BidBars(ticks: readonly Tick[]): Candle[] {
+  const out: Candle[] = [];
+  for (const k of ticks) {
+    const t = Math.floor(k.time_msc / 60_000) * 60_000;
+    const last = out[out.length - 1];
+    if (last && last.t === t) {
+      last.h = Math.max(last.h, k.bid);
+      last.l = Math.min(last.l, k.bid);
+      last.c = k.bid;
+      last.n++;
+      last.v++;
+    } else out.push({ symbol: k.symbol, tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
+  }
+  return out;
+}

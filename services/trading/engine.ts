@@ -95,18 +95,14 @@ export interface FillOutcome {
 class AlreadyApplied extends Error {}
 
 /** One fill computed in memory, not yet written. */
-interface PlannedFill {
+interface PlannedFill extends FillOutcome {
+  /** What `recordFill` (or a batch's `recordFills`) writes; `order` is the order after it. */
   write: store.FillWrite;
-  /** The order after the fill. */
-  order: Order;
-  fill: Fill;
-  position: Position;
-  change: FillEffect['change'];
 }
 
 /** Paper market orders of one account routed together, with what their fills will write. */
 interface PaperBatch {
-  fills: (PlannedFill & { exec: ExecInput; spec: SymbolSpec; via: unknown })[];
+  fills: (PlannedFill & { exec: ExecInput; spec: SymbolSpec })[];
   /** Open positions as the batch leaves them so far (the book's, plus the planned fills). */
   positions: Map<string, Position>;
 }
@@ -337,7 +333,7 @@ export class TradingEngine {
             if (!(e instanceof DomainError)) throw e;
           }
           if (plan) {
-            batch.fills.push(Object.assign(plan, { exec, spec, via: this.via.get(order.id) }));
+            batch.fills.push(Object.assign(plan, { exec, spec }));
             if (plan.position.status === 'open') batch.positions.set(plan.position.id, plan.position);
             else batch.positions.delete(plan.position.id);
             continue;
@@ -379,6 +375,14 @@ export class TradingEngine {
       }
       return;
     }
+    this.committed(book, balance, fills);
+  }
+
+  /**
+   * Fills one statement committed (in order): the account's new balance, positions and
+   * working orders into the book, then each fill's events through its order's `via`.
+   */
+  private committed(book: AccountBook, balance: number, fills: readonly FillOutcome[]): void {
     this.fillStats.fills += fills.length;
     this.fillStats.statements++;
     book.account.balance = balance;
@@ -388,8 +392,9 @@ export class TradingEngine {
       else book.positions.delete(f.position.id);
       if (isTerminal(f.order.status)) book.working.delete(f.order.id);
       else book.working.set(f.order.id, f.order);
-      this.o.emit('order.filled', { tenantId: f.order.tenantId, order: f.order, fill: f.fill, position: f.position }, f.via);
-      this.o.emit('position.changed', { tenantId: f.order.tenantId, position: f.position, change: f.change }, f.via);
+      const via = this.via.get(f.order.id);
+      this.o.emit('order.filled', { tenantId: f.order.tenantId, order: f.order, fill: f.fill, position: f.position }, via);
+      this.o.emit('position.changed', { tenantId: f.order.tenantId, position: f.position, change: f.change }, via);
     }
   }
 
@@ -492,18 +497,8 @@ export class TradingEngine {
       try {
         const res = await this.writeFill(book, order, exec, spec, now);
         if (!res) throw new AlreadyApplied();
-        this.fillStats.fills++;
-        this.fillStats.statements++;
-        book.account.balance = res.balance;
-        book.marksDirty = true;
-        if (res.position.status === 'open') book.positions.set(res.position.id, res.position);
-        else book.positions.delete(res.position.id);
-        if (isTerminal(res.order.status)) book.working.delete(res.order.id);
-        else book.working.set(res.order.id, res.order);
         const out: FillOutcome = { order: res.order, fill: res.fill, position: res.position, change: res.change };
-        const via = this.via.get(order.id);
-        this.o.emit('order.filled', { tenantId: order.tenantId, order: out.order, fill: out.fill, position: out.position }, via);
-        this.o.emit('position.changed', { tenantId: order.tenantId, position: out.position, change: out.change }, via);
+        this.committed(book, res.balance, [out]);
         return out;
       } catch (e) {
         if (attempt > 0 || !store.isConcurrentChange(e)) throw e;

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { m1BidBars } from '../../lib/market/candles';
 import { SHARED_DATA_DIR } from '../../paths';
 import type { Candle, Tick, Timeframe } from '../../types/market';
 
@@ -59,21 +60,7 @@ export function eurusdTicks20140508(every = 1): Tick[] {
 }
 
 /** M1 bid candles built from ticks (bar-open times, empty minutes skipped). */
-export function ticksToM1(ticks: readonly Tick[]): Candle[] {
-  const out: Candle[] = [];
-  for (const k of ticks) {
-    const t = Math.floor(k.time_msc / 60_000) * 60_000;
-    const last = out[out.length - 1];
-    if (last && last.t === t) {
-      last.h = Math.max(last.h, k.bid);
-      last.l = Math.min(last.l, k.bid);
-      last.c = k.bid;
-      last.n++;
-      last.v++;
-    } else out.push({ symbol: k.symbol, tf: 'M1', t, o: k.bid, h: k.bid, l: k.bid, c: k.bid, v: 1, n: 1 });
-  }
-  return out;
-}
+export const ticksToM1 = m1BidBars;
 
 /**
  * The same bars mirrored around a level (default: the highest high, so prices stay

@@ -8,10 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { setConfig } from '../../../config';
 import { Platform, startPlatform } from '../../../runner';
-import type { ChainStats } from '../../../types/flowchain';
-import type { Execution } from '../../../types/flowchain';
+import type { ChainStats, Execution } from '../../../types/flowchain';
 import { createTestDatabase, NATS_URL, TestDatabase, testConfig } from '../../helpers/infra';
-import { ADMIN, waitFor } from './fixtures';
+import { ADMIN, ingestMinutes, waitFor } from './fixtures';
 
 describe('FlowChain with the agents on another node', () => {
   let db: TestDatabase;
@@ -42,17 +41,7 @@ describe('FlowChain with the agents on another node', () => {
     await pa.broker.call('consensus.watchlistSeed', { tenantId: 'fc1', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
     const consensus = pa.broker.getLocalService('consensus') as unknown as { hostCalls: number };
     // 12 minutes of ticks, a batch per minute: 11 closed M1 candles, 11 decisions.
-    let t = Date.UTC(2014, 4, 8, 0, 0, 0);
-    let bid = 1.3921;
-    for (let m = 0; m < 12; m++) {
-      const ticks = [];
-      for (let k = 0; k < 12; k++) {
-        bid += Math.sin(m * 12 + k) * 0.0002;
-        ticks.push({ symbol: 'EURUSD', time_msc: t, bid: +bid.toFixed(5), ask: +(bid + 0.0001).toFixed(5) });
-        t += 5000;
-      }
-      await pa.broker.call('market-data.ingest', { source: 'test', ticks });
-    }
+    await ingestMinutes(pa.broker, 12);
     const st = await waitFor(
       async () => {
         const s = await pa.broker.call<ChainStats, object>('flowchain.stats', { name: 'AI_Decision' }, ADMIN);

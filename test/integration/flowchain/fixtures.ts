@@ -160,5 +160,24 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
   }
 }
 
+/**
+ * `minutes` batches of 12 EURUSD ticks, one batch per minute from 2014-05-08 00:00 UTC
+ * (each closes the previous M1 candle), into the real `market-data.ingest` as the
+ * gateway sends them.
+ */
+export async function ingestMinutes(broker: ServiceBroker, minutes: number): Promise<void> {
+  let t = Date.UTC(2014, 4, 8, 0, 0, 0);
+  let bid = 1.3921;
+  for (let m = 0; m < minutes; m++) {
+    const ticks = [];
+    for (let k = 0; k < 12; k++) {
+      bid += Math.sin(m * 12 + k) * 0.0002;
+      ticks.push({ symbol: 'EURUSD', time_msc: t, bid: +bid.toFixed(5), ask: +(bid + 0.0001).toFixed(5) });
+      t += 5000;
+    }
+    await broker.call('market-data.ingest', { source: 'test', ticks });
+  }
+}
+
 export const ADMIN = { meta: { role: 'admin', tenantId: 'ops' } };
 export const asTenant = (tenantId: string) => ({ meta: { role: 'tenant', tenantId } });

@@ -11,7 +11,7 @@ import { Platform, startPlatform } from '../../../runner';
 import { ensureDemo } from '../../../services/users/demo';
 import type { Bottleneck, ChainStats } from '../../../types/flowchain';
 import { createTestDatabase, TestDatabase, testConfig } from '../../helpers/infra';
-import { ADMIN, waitFor } from './fixtures';
+import { ADMIN, ingestMinutes, waitFor } from './fixtures';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -32,17 +32,7 @@ describe('FlowChain on the real services', () => {
     await p.broker.call('consensus.watchlistSeed', { tenantId, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
     port = (await p.broker.call<{ port: number }, object>('api.address', {})).port;
     // 40 minutes of ticks, a batch per minute (each closes the previous M1 candle), as the gateway ingests them
-    let t = Date.UTC(2014, 4, 8, 0, 0, 0);
-    let bid = 1.3921;
-    for (let m = 0; m < 40; m++) {
-      const ticks = [];
-      for (let k = 0; k < 12; k++) {
-        bid += Math.sin(m * 12 + k) * 0.0002;
-        ticks.push({ symbol: 'EURUSD', time_msc: t, bid: +bid.toFixed(5), ask: +(bid + 0.0001).toFixed(5) });
-        t += 5000;
-      }
-      await p.broker.call('market-data.ingest', { source: 'test', ticks });
-    }
+    await ingestMinutes(p.broker, 40);
     await fetch(`http://127.0.0.1:${port}/api/v1/candles?symbol=EURUSD&tf=M1&limit=5`, { headers: { authorization: `Bearer ${apiKey}` } });
   }, 120_000);
 

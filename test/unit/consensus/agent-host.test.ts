@@ -97,7 +97,7 @@ describe('HostBatch', () => {
     const state = await Promise.race([late.then(() => 'settled', () => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 20))]);
     expect(state).toBe('pending');
     // The next tick starts a new batch.
-    b.ask('n1', 'a', false);
+    void b.ask('n1', 'a', false);
     await Promise.resolve();
     expect(sent).toHaveLength(3);
   });
