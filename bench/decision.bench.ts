@@ -9,7 +9,9 @@
  *   sixteen-agent decision is bench/decision-sixteen.bench.ts;
  * - fan-out: one candle decided for 200 tenants (market opinions shared);
  * - pure compute: the eight agent classes and the fusions without broker or
- *   database (the floor of the decision path);
+ *   database (the floor of the decision path), twice: `pureCompute` in a fresh
+ *   process, `pureComputeWarm` with new agents once V8 has compiled the day's paths;
+ * - the machine's scheduling noise (`schedulingStalls`, bench/util.ts);
  * - fusion only (the three methods on eight opinions) and neural-ensemble
  *   inference (typed-array forward pass, 8 agents × 5 inputs → 16 → 3), with
  *   a tfjs `predict` of the same model for comparison.
@@ -48,7 +50,7 @@ import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
 import { PgDb } from '../lib/storage/adapters/pg';
 import { insertDecisions, StoredDecision } from '../services/consensus/store';
-import { Bench, nowNs, summarize, bundledEurusdDay, reachable, timeCalls } from './util';
+import { Bench, nowNs, schedulingStalls, summarize, bundledEurusdDay, reachable, timeCalls } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
@@ -272,7 +274,11 @@ const bench: Bench = async (args) => {
   const result: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), data: 'bundled EURUSD 2014-05-08, M1 bars from OANDA ticks', bars: Math.min(bars, day.bars.length), warmupBars: warmup, goals: { inProcessP99Ms: 2, natsP99Ms: 5, inferenceP99Ms: 0.2 } };
   let sample: Opinion[] = [];
   let decisionInsertFloor: Record<string, number> | null = null;
+  result.schedulingStalls = await schedulingStalls();
   result.pureCompute = pureCompute(day, bars, warmup);
+  // The same again with fresh agents: V8 has now compiled every path the day takes, so
+  // this is a long-running node's figure (the first pass shows a fresh process's JIT).
+  result.pureComputeWarm = pureCompute(day, bars, warmup);
 
   const db = await freshDatabase();
   if (!db) result.inProcess = { skipped: `PostgreSQL unreachable at ${PG}` };

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { ROOT } from '../paths';
 
 /** A benchmark module default-exports one of these; `npm run bench -- <name>` runs bench/<name>.bench. */
@@ -57,6 +59,52 @@ export async function timeCalls(fn: (i: number) => Promise<unknown>, opts: { n: 
     if (opts.idleMs) await new Promise((r) => setTimeout(r, opts.idleMs));
   }
   return ms;
+}
+
+export interface StallCount {
+  seconds: number;
+  gapsOver1ms: number;
+  gapsOver2ms: number;
+  gapsOver4ms: number;
+  maxGapMs: number;
+}
+
+function spinGaps(ms: number): StallCount {
+  const end = performance.now() + ms;
+  let last = performance.now();
+  const out: StallCount = { seconds: ms / 1000, gapsOver1ms: 0, gapsOver2ms: 0, gapsOver4ms: 0, maxGapMs: 0 };
+  for (;;) {
+    const t = performance.now();
+    const g = t - last;
+    last = t;
+    if (g > 1) out.gapsOver1ms++;
+    if (g > 2) out.gapsOver2ms++;
+    if (g > 4) out.gapsOver4ms++;
+    if (g > out.maxGapMs) out.maxGapMs = g;
+    if (t >= end) break;
+  }
+  out.maxGapMs = Math.round(out.maxGapMs * 1000) / 1000;
+  return out;
+}
+
+/**
+ * The machine's own scheduling noise, for reading a benchmark's tail: a loop that does
+ * nothing but read the clock, run for `ms` alone and then again while a second thread
+ * spins, counts the gaps in which this thread did not run. On a quiet machine with two
+ * CPUs both counts are near zero; where the second count is not, every path that keeps
+ * two threads busy (this process and a database server, say) inherits those gaps as
+ * its tail, whatever it does itself.
+ */
+export async function schedulingStalls(ms = 2000): Promise<{ alone: StallCount; withSecondBusyThread: StallCount }> {
+  const alone = spinGaps(ms);
+  const w = new Worker('const end = Date.now() + Number(require("node:worker_threads").workerData); while (Date.now() < end);', { eval: true, workerData: ms + 500 });
+  await new Promise<void>((resolve, reject) => {
+    w.once('online', () => resolve());
+    w.once('error', reject);
+  });
+  const withSecondBusyThread = spinGaps(ms);
+  await w.terminate();
+  return { alone, withSecondBusyThread };
 }
 
 export function machine(): Record<string, unknown> {

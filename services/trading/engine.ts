@@ -269,7 +269,8 @@ export class TradingEngine {
     if (book.account.broker === 'paper') {
       // Paper acceptance is certain once persisted: execution follows on the account's queue.
       this.routeInBackground(book, inserted.id);
-      const accepted: Order = Object.assign({}, inserted, { status: 'accepted' as const, history: [...inserted.history, { status: 'accepted' as const, at: now }] });
+      // Spread, not Object.assign: V8 clones the row's shape in one step instead of adding 26 properties one by one.
+      const accepted: Order = { ...inserted, status: 'accepted', history: [...inserted.history, { status: 'accepted', at: now }] };
       return { order: accepted, replayed: false };
     }
     try {
@@ -598,9 +599,7 @@ export class TradingEngine {
       fill, position, positionVersion: target && target.id === position.id ? target.updatedAt : null, netting, balanceDelta: effect.realizedPnl - commission, now,
     };
     // The order as the write leaves it (what `recordFill` reads back).
-    const next: Order = Object.assign({}, order, {
-      status, history: [...order.history, ...history], filledVolume: filled, avgPrice, brokerOrder: exec.brokerOrder ?? order.brokerOrder, updatedAt: now,
-    });
+    const next: Order = { ...order, status, history: [...order.history, ...history], filledVolume: filled, avgPrice, brokerOrder: exec.brokerOrder ?? order.brokerOrder, updatedAt: now };
     return { write, order: next, fill, position, change: effect.change };
   }
 
