@@ -15,3 +15,30 @@ export function newId(prefix: string): string {
   offset += 12;
   return id;
 }
+
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const UUID = Buffer.from('00000000-0000-4000-8000-000000000000', 'latin1');
+/** Byte i of the 16 goes to UUID[UUID_AT[i]] and the next character. */
+const UUID_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
+/**
+ * An RFC 4122 version-4 UUID from the same pool, built in a scratch buffer and read out
+ * as one flat string: `crypto.randomUUID` joins some twenty strings per id, and the
+ * broker makes several ids per call (contexts, requests, spans).
+ */
+export function uuidV4(): string {
+  if (offset + 16 > POOL.length) {
+    randomFillSync(POOL);
+    offset = 0;
+  }
+  for (let i = 0; i < 16; i++) {
+    let b = POOL[offset + i];
+    if (i === 6) b = (b & 0x0f) | 0x40;
+    else if (i === 8) b = (b & 0x3f) | 0x80;
+    const at = UUID_AT[i];
+    UUID[at] = HEX[b >> 4];
+    UUID[at + 1] = HEX[b & 15];
+  }
+  offset += 16;
+  return UUID.toString('latin1', 0, 36);
+}
