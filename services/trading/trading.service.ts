@@ -7,6 +7,7 @@
  */
 import { Context, Errors, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../../config';
+import { emitUnder, TraceParent, traceParent } from '../../flowchain/trace-parent';
 import { DomainError, NotFoundError } from '../../lib/errors';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import type { Db } from '../../lib/storage/db';
@@ -69,9 +70,9 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
             { caller: ctx.caller },
           );
         }
-        // Events the engine emits while this call runs (order.filled …) belong to the caller's trace.
-        // The order's events join this call's trace (the engine hands `ctx` back to `emit`).
-        return this.engine.submit(ctx.params, ctx);
+        // The order's events (order.filled …, often after this call has answered) join this
+        // call's trace: the engine hands the reference back to `emit` (flowchain/trace-parent).
+        return this.engine.submit(ctx.params, traceParent(ctx));
       },
     },
 
@@ -256,8 +257,8 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       mt5Send: send,
       // Events of a submitted order go out through its `trading.submit` context (same trace); tick-driven ones from the broker.
       emit: (event, payload, via) => {
-        const ctx = via as Context | undefined;
-        (ctx ? ctx.emit(event, payload) : this.broker.emit(event, payload)).catch((e: unknown) => this.logger.error(`trading: emit ${event} failed`, e));
+        const parent = via as TraceParent | undefined;
+        (parent ? emitUnder(this.broker, parent, event, payload) : this.broker.emit(event, payload)).catch((e: unknown) => this.logger.error(`trading: emit ${event} failed`, e));
       },
       logger: this.logger,
     });
