@@ -79,9 +79,16 @@ async function sequential(caller: ServiceBroker, tag: string, n: number, warmup:
   const ms: number[] = [];
   for (let i = 0; i < warmup + n; i++) {
     const t0 = nowNs();
-    const r = await caller.call<{ order: Order | null }, object>('risk.evaluate', { tenantId: TENANTS[0], order: intent(i), idempotencyKey: `${tag}-${i}` });
+    const r = await caller.call<{ order: Order | null; evaluation?: { verdict: string; reason: string | null } | null; replayed?: boolean }, object>('risk.evaluate', {
+      tenantId: TENANTS[0],
+      order: intent(i),
+      idempotencyKey: `${tag}-${i}`,
+    });
     const dt = Number(nowNs() - t0) / 1e6;
-    if (!r.order || r.order.status !== 'accepted') throw new Error(`order ${i} not accepted: ${JSON.stringify(r.order?.status)}`);
+    if (!r.order || r.order.status !== 'accepted') {
+      const why = r.evaluation ? `${r.evaluation.verdict}: ${r.evaluation.reason}` : `replayed ${r.replayed}`;
+      throw new Error(`order ${i} not accepted: ${JSON.stringify(r.order?.status)} (${why})`);
+    }
     if (i >= warmup) ms.push(dt);
   }
   const s = summarize(ms);
