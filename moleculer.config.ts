@@ -117,7 +117,7 @@ export function brokerOptions(cfg: Config, overrides: Partial<BrokerOptions> = {
         action: { params: false, meta: ['tenantId'] },
         event: { params: false, meta: ['tenantId'] },
       },
-      exporter: [new FlowChainExporter({ flushMs: 100, maxBatch: 500 }) as never],
+      exporter: [new FlowChainExporter({ flushMs: 20, maxBatch: 500 }) as never],
     },
     middlewares: [createTraceSamplingMiddleware(plan2SamplingRules(cfg.tickTraceRate))],
     ...overrides,
