@@ -1,7 +1,8 @@
 /**
  * The tracing exporter feeding FlowChain: compact span records, broadcast on
- * `flowchain.spans` in small batches (every `flushMs`, default 20 ms, or at
- * `maxBatch` spans). Registered on every node in moleculer.config.ts.
+ * `flowchain.spans` in small batches (`flushMs`, default 20 ms, after the first span
+ * of a batch, or at `maxBatch` spans; no timer runs while nothing is queued).
+ * Registered on every node in moleculer.config.ts.
  *
  * 20 ms, not 100: a record waiting in the queue when the young generation is collected
  * is copied, and at 100 ms most of them were (a collection comes every 50–100 ms on the
@@ -23,7 +24,7 @@
  * Moleculer's internal `$…` events are never exported.
  */
 import { TracerExporters } from 'moleculer';
-import type { Span, Tracer } from 'moleculer';
+import type { Span } from 'moleculer';
 import type { SpanBatch, SpanRecord } from '../types/flowchain';
 import { SpanLike, toSpanRecord } from './span';
 
@@ -53,18 +54,13 @@ export class FlowChainExporter extends TracerExporters.Base {
     this.eventName = opts.eventName ?? SPANS_EVENT;
   }
 
-  override init(tracer: Tracer): void {
-    super.init(tracer);
-    if (this.flushMs > 0) {
-      this.timer = setInterval(() => this.flush(), this.flushMs);
-      this.timer.unref();
-    }
+  override stop(): void {
+    this.flush();
   }
 
-  override stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.flush();
+  /** Whether a flush is scheduled (one runs `flushMs` after the first span queued; an idle node has none). */
+  get pending(): boolean {
+    return this.timer !== null;
   }
 
   /**
@@ -81,10 +77,23 @@ export class FlowChainExporter extends TracerExporters.Base {
     r.node ??= this.broker?.nodeID ?? null; // custom spans carry no nodeID tag
     this.queue.push(r);
     if (this.queue.length >= this.maxBatch) this.flush();
+    else if (this.timer === null && this.flushMs > 0) {
+      this.timer = setTimeout(this.onTimer, this.flushMs);
+      this.timer.unref();
+    }
   }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.flush();
+  };
 
   /** Broadcast what is queued (dropped when no node listens). */
   flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.queue.length === 0 || !this.broker) return;
     const spans = this.queue;
     this.queue = [];
