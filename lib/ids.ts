@@ -6,14 +6,20 @@ import { randomFillSync } from 'node:crypto';
 const POOL = Buffer.alloc(4096);
 let offset = POOL.length;
 
-export function newId(prefix: string): string {
-  if (offset + 12 > POOL.length) {
+/** The start of `n` unused random bytes in POOL (refilled when fewer are left). */
+function take(n: number): number {
+  if (offset + n > POOL.length) {
     randomFillSync(POOL);
     offset = 0;
   }
-  const id = prefix + POOL.toString('hex', offset, offset + 12);
-  offset += 12;
-  return id;
+  const at = offset;
+  offset += n;
+  return at;
+}
+
+export function newId(prefix: string): string {
+  const at = take(12);
+  return prefix + POOL.toString('hex', at, at + 12);
 }
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -27,18 +33,14 @@ const UUID_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
  * broker makes several ids per call (contexts, requests, spans).
  */
 export function uuidV4(): string {
-  if (offset + 16 > POOL.length) {
-    randomFillSync(POOL);
-    offset = 0;
-  }
+  const from = take(16);
   for (let i = 0; i < 16; i++) {
-    let b = POOL[offset + i];
+    let b = POOL[from + i];
     if (i === 6) b = (b & 0x0f) | 0x40;
     else if (i === 8) b = (b & 0x3f) | 0x80;
     const at = UUID_AT[i];
     UUID[at] = HEX[b >> 4];
     UUID[at + 1] = HEX[b & 15];
   }
-  offset += 16;
   return UUID.toString('latin1', 0, 36);
 }

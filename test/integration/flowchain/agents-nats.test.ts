@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { setConfig } from '../../../config';
 import { Platform, startPlatform } from '../../../runner';
-import type { ChainStats, Execution } from '../../../types/flowchain';
+import type { Execution } from '../../../types/flowchain';
 import { createTestDatabase, NATS_URL, TestDatabase, testConfig } from '../../helpers/infra';
-import { ADMIN, ingestMinutes, waitFor } from './fixtures';
+import { ADMIN, decisionStats, ingestMinutes, waitFor } from './fixtures';
 
 describe('FlowChain with the agents on another node', () => {
   let db: TestDatabase;
@@ -42,14 +42,7 @@ describe('FlowChain with the agents on another node', () => {
     const consensus = pa.broker.getLocalService('consensus') as unknown as { hostCalls: number };
     // 12 minutes of ticks, a batch per minute: 11 closed M1 candles, 11 decisions.
     await ingestMinutes(pa.broker, 12);
-    const st = await waitFor(
-      async () => {
-        const s = await pa.broker.call<ChainStats, object>('flowchain.stats', { name: 'AI_Decision' }, ADMIN);
-        return s.executions.sampled >= 11 ? s : null;
-      },
-      30_000,
-      'the decisions’ executions',
-    );
+    const st = await decisionStats(pa.broker, 11, 30_000);
     expect(consensus.hostCalls).toBe(11);
     const opine = st.steps.find((x) => x.step === 'opine')!;
     expect(opine.count).toBe(st.executions.sampled);

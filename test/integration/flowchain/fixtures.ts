@@ -5,7 +5,7 @@
  * are real sleeps; one agent can be slowed and risk can reject chosen tenants.
  */
 import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
-import type { FlowChainUpdated } from '../../../types/flowchain';
+import type { ChainStats, FlowChainUpdated } from '../../../types/flowchain';
 
 export interface FixtureKnobs {
   /** Tenants consensus decides for on every closed candle. */
@@ -180,4 +180,16 @@ export async function ingestMinutes(broker: ServiceBroker, minutes: number): Pro
 }
 
 export const ADMIN = { meta: { role: 'admin', tenantId: 'ops' } };
+
+/** FlowChain's AI_Decision stats once at least `executions` decisions have been assembled. */
+export function decisionStats(broker: ServiceBroker, executions: number, timeoutMs: number): Promise<ChainStats> {
+  return waitFor(
+    async () => {
+      const s = await broker.call<ChainStats, object>('flowchain.stats', { name: 'AI_Decision' }, ADMIN);
+      return s.executions.sampled >= executions ? s : null;
+    },
+    timeoutMs,
+    `${executions} AI_Decision executions`,
+  );
+}
 export const asTenant = (tenantId: string) => ({ meta: { role: 'tenant', tenantId } });

@@ -11,7 +11,7 @@ import { Platform, startPlatform } from '../../../runner';
 import { ensureDemo } from '../../../services/users/demo';
 import type { Bottleneck, ChainStats } from '../../../types/flowchain';
 import { createTestDatabase, TestDatabase, testConfig } from '../../helpers/infra';
-import { ADMIN, ingestMinutes, waitFor } from './fixtures';
+import { ADMIN, decisionStats, ingestMinutes, waitFor } from './fixtures';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -43,14 +43,7 @@ describe('FlowChain on the real services', () => {
   });
 
   it('assembles each decision as one AI_Decision execution, none lost while consensus works through its queue', async () => {
-    const s = await waitFor(
-      async () => {
-        const st = await p.broker.call<ChainStats, object>('flowchain.stats', { name: 'AI_Decision' }, ADMIN);
-        return st.executions.sampled >= 39 ? st : null;
-      },
-      60_000,
-      'decisions',
-    );
+    const s = await decisionStats(p.broker, 39, 60_000);
     // 40 batches close 39 M1 candles: 39 decisions, every one assembled whole (no span arrived after its trace)
     const status = await p.broker.call<{ engine: { lateSpans: number } }, object>('flowchain.status', {}, ADMIN);
     expect(status.engine.lateSpans).toBe(0);
