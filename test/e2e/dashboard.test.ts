@@ -188,9 +188,10 @@ describe('dashboard in Chromium', () => {
     } else {
       const chains = await page.$$eval('#chains .chain', (els) => els.map((e) => (e as HTMLElement).dataset.chain));
       expect(chains).toEqual(expect.arrayContaining(['MT5_To_Database', 'AI_Decision', 'User_Workflow']));
-      const trace = await page.$('#chains a[data-trace]');
-      if (trace) {
-        await trace.click();
+      // The list re-renders as FlowChain pushes updates: click by selector (found again if the
+      // link was replaced), not through a handle that may have been detached.
+      if (await page.$('#chains a[data-trace]')) {
+        await page.click('#chains a[data-trace]');
         await page.waitForSelector('#execution .tree .node');
       }
     }
