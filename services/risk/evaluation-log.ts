@@ -2,14 +2,15 @@
  * Write-behind log of approved evaluations: rows are batched and inserted every
  * `maxDelayMs` (or at `maxBatch` rows) in one multi-row INSERT, off the order's path.
  * The order itself carries the same verdicts in the same statement that persists it,
- * so an approval is never unrecorded; this table is the searchable history. Rejected
+ * so an approval is never unrecorded; this table is the searchable history, and a row
+ * whose order carries its checks leaves them to the order (readers join it). Rejected
  * evaluations are written synchronously by the evaluator (no order carries them).
  */
 import type { Db } from '../../lib/storage/db';
-import { Evaluation, insertEvaluations } from './risk.store';
+import { Evaluation, insertEvaluations, LoggedEvaluation } from './risk.store';
 
 export class EvaluationLog {
-  private buf: Evaluation[] = [];
+  private buf: LoggedEvaluation[] = [];
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
 
@@ -19,8 +20,9 @@ export class EvaluationLog {
     private readonly opts: { maxDelayMs: number; maxBatch: number } = { maxDelayMs: 20, maxBatch: 500 },
   ) {}
 
-  add(e: Evaluation): void {
-    this.buf.push(e);
+  /** `onOrder`: the order created with this evaluation carries its checks (they are not written twice). */
+  add(e: Evaluation, onOrder = false): void {
+    this.buf.push({ e, onOrder });
     if (this.buf.length >= this.opts.maxBatch) this.kick();
     else if (!this.timer) {
       this.timer = setTimeout(() => this.kick(), this.opts.maxDelayMs);

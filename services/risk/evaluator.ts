@@ -50,7 +50,7 @@ export interface TradingCalls {
 export interface EvaluatorDeps {
   db: Db;
   /** Where approved (and trading-refused) evaluations go, write-behind (see evaluation-log.ts). */
-  log: { add(e: store.Evaluation): void };
+  log: { add(e: store.Evaluation, onOrder?: boolean): void };
   prices: PriceSource;
   /** Wall-clock ms when a tick of `symbol` last arrived, if ticks are observed. */
   lastTickAt(symbol: string): number | null;
@@ -225,7 +225,7 @@ export class RiskEvaluator {
       throw e;
     }
     evaluation.latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
-    this.d.log.add(evaluation);
+    this.d.log.add(evaluation, !result.replayed && result.order.risk?.evaluationId === evaluation.id);
     if (req.kind === 'manual') {
       s.keys.set(req.idempotencyKey, { intent: req.intent, orderId: result.order.id });
       if (s.keys.size > MAX_REMEMBERED) s.keys.delete(s.keys.keys().next().value as string);

@@ -72,7 +72,7 @@ function toEvaluation(r: Row): Evaluation {
     volume: r.volume === null ? null : Number(r.volume),
     verdict: r.verdict as Evaluation['verdict'],
     reason: r.reason === null ? null : String(r.reason),
-    checks: r.checks as RiskCheckResult[],
+    checks: (r.checks as RiskCheckResult[] | null) ?? [],
     sizing: (r.sizing as Record<string, unknown> | null) ?? null,
     latencyUs: r.latency_us === null ? null : Number(r.latency_us),
     createdAt: Number(r.created_at),
@@ -87,6 +87,11 @@ export async function insertEvaluation(q: Queryable, e: Evaluation): Promise<voi
   );
 }
 
+/** The order an evaluation created, which holds its checks when the log row has none (the unique key index finds it). */
+const WITH_ORDER = `LEFT JOIN orders o ON e.checks IS NULL AND o.tenant_id = e.tenant_id AND o.idempotency_key = e.idempotency_key AND o.risk->>'evaluationId' = e.id`;
+const CHECKS = `coalesce(e.checks, (o.risk->'checks')::jsonb, '[]'::jsonb)`;
+const SIZING = `coalesce(e.sizing, (o.risk->'sizing')::jsonb)`;
+
 /** Many evaluations in one statement of fixed text (prepared once per connection, whatever the batch size). */
 const INSERT_EVALUATIONS = prepared(
   'risk.insertEvaluations',
@@ -97,18 +102,32 @@ const INSERT_EVALUATIONS = prepared(
    ON CONFLICT (id) DO NOTHING`,
 );
 
-export async function insertEvaluations(q: Queryable, list: Evaluation[]): Promise<void> {
+/**
+ * An evaluation as the log writes it: `onOrder` when the order created with it carries its
+ * checks and sizing (`orders.risk`, same evaluation id), which are then not written again.
+ */
+export interface LoggedEvaluation {
+  e: Evaluation;
+  onOrder: boolean;
+}
+
+export async function insertEvaluations(q: Queryable, list: readonly LoggedEvaluation[]): Promise<void> {
   if (list.length === 0) return;
-  const rows = list.map((e) => ({
+  const rows = list.map(({ e, onOrder }) => ({
     id: e.id, tenant_id: e.tenantId, source: e.source, decision_id: e.decisionId, idempotency_key: e.idempotencyKey, account_id: e.accountId, symbol: e.symbol,
-    side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason, checks: e.checks, sizing: e.sizing, latency_us: e.latencyUs, created_at: e.createdAt,
+    side: e.side, volume: e.volume, verdict: e.verdict, reason: e.reason, checks: onOrder ? null : e.checks, sizing: onOrder ? null : e.sizing, latency_us: e.latencyUs,
+    created_at: e.createdAt,
   }));
   await q.query(INSERT_EVALUATIONS, [JSON.stringify(rows)]);
 }
 
 export async function listEvaluations(q: Queryable, tenantId: string, f: { verdict?: string; limit: number }): Promise<Evaluation[]> {
   return (
-    await q.query(`SELECT * FROM risk_evaluations WHERE tenant_id = $1 AND ($2::text IS NULL OR verdict = $2) ORDER BY created_at DESC, id DESC LIMIT $3`, [tenantId, f.verdict ?? null, f.limit])
+    await q.query(
+      `SELECT e.*, ${CHECKS} AS checks, ${SIZING} AS sizing FROM risk_evaluations e ${WITH_ORDER}
+       WHERE e.tenant_id = $1 AND ($2::text IS NULL OR e.verdict = $2) ORDER BY e.created_at DESC, e.id DESC LIMIT $3`,
+      [tenantId, f.verdict ?? null, f.limit],
+    )
   ).map(toEvaluation);
 }
 
@@ -128,7 +147,7 @@ export async function recentState(q: Queryable, tenantId: string, now: number): 
 export async function checkStats(q: Queryable, tenantId: string, since: number): Promise<{ name: string; failed: number; total: number }[]> {
   const rows = await q.query<{ name: string; failed: number; total: number }>(
     `SELECT c->>'name' AS name, count(*) FILTER (WHERE (c->>'passed')::boolean = false)::int AS failed, count(*)::int AS total
-     FROM risk_evaluations e, jsonb_array_elements(e.checks) c
+     FROM risk_evaluations e ${WITH_ORDER}, jsonb_array_elements(${CHECKS}) c
      WHERE e.tenant_id = $1 AND e.created_at >= $2 GROUP BY 1 ORDER BY 1`,
     [tenantId, since],
   );

@@ -87,6 +87,12 @@ describe('risk service (real PostgreSQL)', () => {
       return rows.length > 0 && rows;
     });
     expect(ev).toEqual([{ verdict: 'approved', source: 'manual', idempotency_key: 'client-key-1' }]);
+    // Its checks are stored once, on the order; the log reads them from there.
+    expect(await count(`SELECT count(*)::int AS n FROM risk_evaluations WHERE tenant_id = 'a' AND checks IS NULL AND sizing IS NULL`, [])).toBe(1);
+    const listed = await broker.call<{ items: { id: string; checks: RiskCheckResult[] }[] }, object>('risk.listEvaluations', {}, meta('a'));
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0].id).toBe(stored.risk!.evaluationId);
+    expect(listed.items[0].checks).toEqual(stored.risk!.checks);
   });
 
   it('POST /orders without an Idempotency-Key is 400 and persists nothing', async () => {
