@@ -151,7 +151,7 @@ export class KnowledgeSynthesisAgent implements Agent {
 
   /** Nearest stored situations of the same series that lie before `s` and whose outcome was known at `s`. */
   private search(s: Situation, k: number): VectorMatch[] {
-    return this.memoryOf(s.symbol, s.tf).querySync({ vector: s.vector, k }, (r) => (r.properties.exitTime as number) <= s.asOf && (r.properties.asOf as number) < s.asOf);
+    return this.memoryOf(s.symbol, s.tf).querySync({ vector: s.vector, k }, (p) => (p.exitTime as number) <= s.asOf && (p.asOf as number) < s.asOf);
   }
 
   private observeAgreement(d: Decision): void {

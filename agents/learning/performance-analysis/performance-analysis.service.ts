@@ -2,9 +2,9 @@
  * `agent.performance-analysis`: scores every decision's opinions against the
  * market and publishes reliabilities (see performance-analysis.agent.ts).
  *
- * - Reliabilities are written to `agent_reliability` (coalesced: one statement
- *   per burst), then broadcast as `agents.reliability.updated` with the values,
- *   which every consensus instance applies at once.
+ * - Reliabilities are broadcast as `agents.reliability.updated` with the values,
+ *   which every consensus instance applies at once, and written to
+ *   `agent_reliability` at most every 2 s (RELIABILITY_SAVE_MS) and on stop.
  * - On start it replays the newest stored decisions and their bars.
  * - REST `GET /agents/performance?agent&symbol`.
  */
@@ -16,39 +16,69 @@ import { replayHistory } from '../replay-history';
 import { PerformanceAnalysisAgent, PerformanceReport, ReliabilityUpdate } from './performance-analysis.agent';
 
 interface Vars {
-  pendingRel: ReliabilityUpdate | null;
-  flushing: Promise<void> | null;
+  /** Not yet broadcast (coalesced per turn of the event loop: a history replay makes thousands). */
+  toBroadcast: ReliabilityUpdate | null;
+  /** Not yet written to `agent_reliability`. */
+  unsaved: ReliabilityUpdate | null;
+  saveTimer: NodeJS.Timeout | null;
+  saving: Promise<void> | null;
   history: Promise<unknown> | null;
 }
 
 type This = AgentThis & DbThis & Vars;
 
-async function flush(self: This): Promise<void> {
-  while (self.pendingRel) {
-    const u = self.pendingRel;
-    self.pendingRel = null;
+/** At most one `agent_reliability` write per this many ms (a write per candle competed with the decision's INSERT). */
+export const RELIABILITY_SAVE_MS = 2_000;
+
+function merge(a: ReliabilityUpdate | null, u: ReliabilityUpdate): ReliabilityUpdate {
+  return a ? { asOf: Math.max(a.asOf, u.asOf), reliabilities: { ...a.reliabilities, ...u.reliabilities } } : u;
+}
+
+async function save(self: This): Promise<void> {
+  while (self.unsaved) {
+    const u = self.unsaved;
+    self.unsaved = null;
     const rows = Object.entries(u.reliabilities).map(([agent, r]) => ({ agent, alpha: r.alpha, beta: r.beta }));
     await self.db.query(
       `INSERT INTO agent_reliability (agent, alpha, beta) SELECT x.agent, x.alpha, x.beta FROM jsonb_to_recordset($1::jsonb) AS x(agent text, alpha double precision, beta double precision)
        ON CONFLICT (agent) DO UPDATE SET alpha = EXCLUDED.alpha, beta = EXCLUDED.beta, updated_at = now()`,
       [JSON.stringify(rows)],
     );
-    await self.broker.broadcast('agents.reliability.updated', u);
   }
 }
 
-/** Merge an update into the pending one and make sure a flusher runs; never blocks the agent. */
+function saveNow(self: This): Promise<void> {
+  if (self.saveTimer) clearTimeout(self.saveTimer);
+  self.saveTimer = null;
+  self.saving ??= save(self)
+    .catch((e: unknown) => self.logger.warn(`performance-analysis: reliabilities not saved: ${(e as Error).message}`))
+    .finally(() => {
+      self.saving = null;
+    });
+  return self.saving;
+}
+
+/**
+ * Reliabilities reach every consensus instance at once (a broadcast per turn of the event
+ * loop) and the table at most every RELIABILITY_SAVE_MS (they are rebuilt from the stored
+ * decisions on start, so a crash loses nothing that matters). Never blocks the agent.
+ */
 function publish(this: AgentThis, fact: AgentFact): Promise<void> {
   const self = this as This;
   if (fact.event !== 'agents.reliability.updated') return self.broker.emit(fact.event, fact.payload).then(() => undefined);
   const u = fact.payload as ReliabilityUpdate;
-  self.pendingRel = self.pendingRel ? { asOf: Math.max(self.pendingRel.asOf, u.asOf), reliabilities: { ...self.pendingRel.reliabilities, ...u.reliabilities } } : u;
-  if (!self.flushing) {
-    self.flushing = flush(self)
-      .catch((e: unknown) => self.logger.warn(`performance-analysis: reliabilities not saved: ${(e as Error).message}`))
-      .finally(() => {
-        self.flushing = null;
-      });
+  if (!self.toBroadcast) {
+    setImmediate(() => {
+      const b = self.toBroadcast;
+      self.toBroadcast = null;
+      if (b) self.broker.broadcast('agents.reliability.updated', b).catch((e: unknown) => self.logger.warn(`performance-analysis: reliabilities not broadcast: ${(e as Error).message}`));
+    });
+  }
+  self.toBroadcast = merge(self.toBroadcast, u);
+  self.unsaved = merge(self.unsaved, u);
+  if (!self.saveTimer && !self.saving) {
+    self.saveTimer = setTimeout(() => void saveNow(self), RELIABILITY_SAVE_MS);
+    self.saveTimer.unref();
   }
   return Promise.resolve();
 }
@@ -68,8 +98,10 @@ const PerformanceAnalysisService: ServiceSchema<ServiceSettingSchema, object, Th
     },
   },
   created(this: This) {
-    this.pendingRel = null;
-    this.flushing = null;
+    this.toBroadcast = null;
+    this.unsaved = null;
+    this.saveTimer = null;
+    this.saving = null;
     this.history = null;
   },
   started(this: This) {
@@ -79,7 +111,8 @@ const PerformanceAnalysisService: ServiceSchema<ServiceSettingSchema, object, Th
   },
   async stopped(this: This) {
     await this.history;
-    await this.flushing;
+    await this.saving;
+    await saveNow(this);
   },
 };
 

@@ -66,6 +66,18 @@ export interface UxReport {
   advice: AdvisoryNote[];
 }
 
+/** How many of the sorted `list` are ≤ x (binary search). */
+function countAtMost(list: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class UserExperienceAgent implements Agent {
   readonly id = 'user-experience';
   readonly group = 'monitoring' as const;
@@ -109,13 +121,14 @@ export class UserExperienceAgent implements Agent {
     }
   }
 
+  /** Keep `list` sorted (times arrive nearly in order) and trimmed to the last hour, at most 10,000. */
   private push(list: number[], t: number): void {
-    list.push(t);
-    if (list.length > 10_000 || list[0] < t - 2 * HOUR) {
-      const keep = list.filter((x) => x > t - HOUR);
-      list.length = 0;
-      list.push(...keep);
-    }
+    let i = list.length;
+    while (i > 0 && list[i - 1] > t) i--;
+    if (i === list.length) list.push(t);
+    else list.splice(i, 0, t);
+    if (list.length > 10_000) list.shift(); // the oldest (V8 trims the array's front in place)
+    if (list[0] < t - 2 * HOUR) list.splice(0, countAtMost(list, t - HOUR));
   }
 
   /** The tenant's figures and advice. */
@@ -136,8 +149,8 @@ export class UserExperienceAgent implements Agent {
       serverErrorRate: share('server_error'),
       clientErrorRate: share('client_error'),
       rateLimitedShare: share('rate_limited'),
-      notificationsLastHour: s.notifications.filter((t) => t > this.latestNotification - HOUR).length,
-      decisionsLastHour: s.decisions.filter((t) => t > this.latestDecision - HOUR).length,
+      notificationsLastHour: s.notifications.length - countAtMost(s.notifications, this.latestNotification - HOUR),
+      decisionsLastHour: s.decisions.length - countAtMost(s.decisions, this.latestDecision - HOUR),
       advice: [],
     };
     if (n >= p.minRequests) {

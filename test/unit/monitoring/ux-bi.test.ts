@@ -56,6 +56,20 @@ describe('user-experience agent', () => {
     for (let i = 0; i < 150; i++) b.update({ type: 'decision.made', decision: decision('tc', T - 3_000_000 + i * 20_000) });
     expect(b.opine(q('tc')).advisory).toEqual([{ code: 'throttle_notifications', level: 'info', message: '150 decisions in the last hour: notify on changes of action only' }]);
   });
+
+  it('counts the last hour exactly when times arrive out of order, forgets older ones, and keeps at most 10,000', () => {
+    const a = new UserExperienceAgent();
+    const at = (t: number) => a.update({ type: 'decision.made', decision: decision('td', t) });
+    for (let i = 0; i < 50; i++) at(T - 2 * 3_600_000 - i * 1000); // two hours before
+    const recent = Array.from({ length: 40 }, (_, i) => T - 3_500_000 + i * 80_000);
+    for (const t of [...recent.filter((_, i) => i % 2 === 1), ...recent.filter((_, i) => i % 2 === 0)]) at(t); // odd ones first
+    expect(a.report('td').decisionsLastHour).toBe(40);
+    at(T + 200_000); // moves the hour: the first recent ones (up to T − 3,400,000) drop out
+    expect(a.report('td').decisionsLastHour).toBe(40 + 1 - recent.filter((t) => t <= T + 200_000 - 3_600_000).length);
+    const busy = new UserExperienceAgent();
+    for (let i = 0; i < 25_000; i++) busy.update({ type: 'decision.made', decision: decision('te', T - 3_000_000 + i * 100) });
+    expect(busy.report('te').decisionsLastHour).toBe(10_000);
+  });
 });
 
 describe('business-intelligence agent', () => {

@@ -108,3 +108,53 @@ describe('weaviate adapter on the wire', () => {
     await expect(s.count()).rejects.toMatchObject({ name: 'UnavailableError' });
   });
 });
+
+describe('memory store: bounded, exact under churn', () => {
+  const truth = (held: Map<string, VectorRecord>, q: number[], k: number, keep: (r: VectorRecord) => boolean = () => true) =>
+    [...held.values()]
+      .filter(keep)
+      .map((d) => ({ id: d.id, distance: squaredDistance(q, d.vector) }))
+      .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
+      .slice(0, k);
+
+  it('drops the oldest inserted past capacity; a re-insertion counts as new', () => {
+    const s = new MemoryVectorStore(SCHEMA, 3);
+    s.upsertSync(points(3, 4, 5)); // s000 s001 s002
+    s.upsertSync([{ ...points(1, 4, 6)[0], id: 's000' }]); // s000 is now the newest
+    s.upsertSync([{ ...points(1, 4, 7)[0], id: 'n1' }]);
+    expect(s.size).toBe(3);
+    expect(s.getSync('s001')).toBeNull();
+    expect(['s000', 's002', 'n1'].map((id) => s.getSync(id)?.id)).toEqual(['s000', 's002', 'n1']);
+  });
+
+  it('matches brute force over thousands of inserts, replacements and deletions (slots reused), with filters and an accept callback', async () => {
+    const s = new MemoryVectorStore(SCHEMA, 700);
+    const held = new Map<string, VectorRecord>();
+    const all = points(3000, 17, 11).map((p, i) => ({ ...p, id: `r${(i * 7919) % 3000}` }));
+    const r = seeded(3);
+    for (let i = 0; i < all.length; i++) {
+      const rec = r() < 0.1 && i > 0 ? { ...all[i], id: all[Math.floor(r() * i)].id } : all[i]; // 10 % replace an earlier id
+      s.upsertSync([rec]);
+      held.delete(rec.id);
+      held.set(rec.id, rec);
+      while (held.size > 700) held.delete(held.keys().next().value as string);
+      if (i % 97 === 0) {
+        const gone = [...held.keys()].filter((_, j) => j % 5 === 0);
+        await s.delete(gone);
+        for (const id of gone) held.delete(id);
+      }
+      if (i % 250 === 249) {
+        const q = Array.from({ length: 17 }, () => r() * 2 - 1);
+        expect(s.size).toBe(held.size);
+        expect(s.querySync({ vector: q, k: 9 }).map((m) => m.id)).toEqual(truth(held, q, 9).map((m) => m.id));
+        const cut = 1_700_000_000_000 + i * 30_000;
+        const keep = (x: VectorRecord) => x.properties.symbol === 'EURUSD' && (x.properties.asOf as number) < cut;
+        const got = s.querySync({ vector: q, k: 12, where: { symbol: 'EURUSD' } }, (p) => (p.asOf as number) < cut);
+        const want = truth(held, q, 12, keep);
+        expect(got.map((m) => m.id)).toEqual(want.map((m) => m.id));
+        got.forEach((m, j) => expect(m.distance).toBe(want[j].distance)); // the same sum, in the same order
+      }
+    }
+    expect(await s.count({ symbol: 'GBPUSD' })).toBe([...held.values()].filter((x) => x.properties.symbol === 'GBPUSD').length);
+  });
+});
