@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ROOT } from '../paths';
+import type { Candle, Tick } from '../types/market';
 
 /** A benchmark module default-exports one of these; `npm run bench -- <name>` runs bench/<name>.bench. */
 export type Bench = (args: string[]) => Promise<Record<string, unknown>>;
@@ -124,7 +125,7 @@ export function writeResult(name: string, result: Record<string, unknown>): stri
  * The bundled Lean EURUSD 2014-05-08 ticks and their M1 bid bars (`v` and `n` =
  * ticks in the bar), as the decision benchmarks replay them.
  */
-export function bundledEurusdDay(): { ticks: import('../types/market').Tick[]; bars: import('../types/market').Candle[] } {
+export function bundledEurusdDay(): { ticks: Tick[]; bars: Candle[] } {
   // Required lazily so benchmarks that don't replay the day don't load the reader.
   const { parseLeanTicks } = require('../lib/market/lean') as typeof import('../lib/market/lean');
   const { m1BidBars } = require('../lib/market/candles') as typeof import('../lib/market/candles');
@@ -132,6 +133,21 @@ export function bundledEurusdDay(): { ticks: import('../types/market').Tick[]; b
   const file = path.join(DATA_BUNDLE_DIR, 'lean', 'forex', 'oanda', 'tick', 'eurusd', '20140508_eurusd_tick_quote.csv');
   const ticks = parseLeanTicks(fs.readFileSync(file, 'utf8'), 'EURUSD', Date.UTC(2014, 4, 8));
   return { ticks, bars: m1BidBars(ticks) };
+}
+
+/**
+ * The bundled day played `n` times in a row, day k shifted by k × 24 h: the feed of a node
+ * that has run for days, so the timed day meets code V8 has finished compiling.
+ */
+export function replayDays(day: { ticks: Tick[]; bars: Candle[] }, n: number): { ticks: Tick[]; bars: Candle[] } {
+  const ticks: Tick[] = [];
+  const bars: Candle[] = [];
+  for (let k = 0; k < n; k++) {
+    const dt = k * 86_400_000;
+    for (const t of day.ticks) ticks.push(k === 0 ? t : { ...t, time_msc: t.time_msc + dt });
+    for (const c of day.bars) bars.push(k === 0 ? c : { ...c, t: c.t + dt });
+  }
+  return { ticks, bars };
 }
 
 /** True when a TCP connection to the URL's host and port opens within 2 s (benchmarks skip runs whose server is absent). */
