@@ -123,7 +123,11 @@ describe('all sixteen agents on real PostgreSQL: every decision has sixteen opin
 
   it('reliabilities change as the replay goes on and consensus uses them', async () => {
     expect(reliabilityEvents.length).toBeGreaterThan(10);
-    const rows = await db.query<{ agent: string; alpha: number; beta: number }>('SELECT agent, alpha, beta FROM agent_reliability ORDER BY agent');
+    // Broadcast at once, written at most every 2 s: the table catches up.
+    const rows = await waitFor<{ agent: string; alpha: number; beta: number }[] | null>(async () => {
+      const r = await db.query<{ agent: string; alpha: number; beta: number }>('SELECT agent, alpha, beta FROM agent_reliability ORDER BY agent');
+      return r.some((x) => x.agent === 'strategy-formulation') ? r : null;
+    }, 10_000, 100) ?? [];
     expect(rows.map((x) => x.agent)).toEqual(expect.arrayContaining(['market-analysis', 'strategy-formulation']));
     expect(rows.every((x) => x.alpha + x.beta > 2)).toBe(true);
     const list = await http(base, 'GET', '/api/v1/agents', { key });
