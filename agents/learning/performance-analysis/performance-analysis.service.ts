@@ -10,6 +10,7 @@
  */
 import type { Context, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import type { AgentFact } from '../../../lib/agents/agent';
+import { CoalescedWriter } from '../../../lib/util/coalesced-writer';
 import { agentOf, AgentThis, createAgentMixin } from '../../../mixins/agent.mixin';
 import { createDbMixin, DbThis } from '../../../mixins/db.mixin';
 import { replayHistory } from '../replay-history';
@@ -18,10 +19,8 @@ import { PerformanceAnalysisAgent, PerformanceReport, ReliabilityUpdate } from '
 interface Vars {
   /** Not yet broadcast (coalesced per turn of the event loop: a history replay makes thousands). */
   toBroadcast: ReliabilityUpdate | null;
-  /** Not yet written to `agent_reliability`. */
-  unsaved: ReliabilityUpdate | null;
-  saveTimer: NodeJS.Timeout | null;
-  saving: Promise<void> | null;
+  /** `agent_reliability`, written at most every RELIABILITY_SAVE_MS. */
+  saver: CoalescedWriter<ReliabilityUpdate>;
   history: Promise<unknown> | null;
 }
 
@@ -34,28 +33,13 @@ function merge(a: ReliabilityUpdate | null, u: ReliabilityUpdate): ReliabilityUp
   return a ? { asOf: Math.max(a.asOf, u.asOf), reliabilities: { ...a.reliabilities, ...u.reliabilities } } : u;
 }
 
-async function save(self: This): Promise<void> {
-  while (self.unsaved) {
-    const u = self.unsaved;
-    self.unsaved = null;
-    const rows = Object.entries(u.reliabilities).map(([agent, r]) => ({ agent, alpha: r.alpha, beta: r.beta }));
-    await self.db.query(
-      `INSERT INTO agent_reliability (agent, alpha, beta) SELECT x.agent, x.alpha, x.beta FROM jsonb_to_recordset($1::jsonb) AS x(agent text, alpha double precision, beta double precision)
-       ON CONFLICT (agent) DO UPDATE SET alpha = EXCLUDED.alpha, beta = EXCLUDED.beta, updated_at = now()`,
-      [JSON.stringify(rows)],
-    );
-  }
-}
-
-function saveNow(self: This): Promise<void> {
-  if (self.saveTimer) clearTimeout(self.saveTimer);
-  self.saveTimer = null;
-  self.saving ??= save(self)
-    .catch((e: unknown) => self.logger.warn(`performance-analysis: reliabilities not saved: ${(e as Error).message}`))
-    .finally(() => {
-      self.saving = null;
-    });
-  return self.saving;
+async function save(self: This, u: ReliabilityUpdate): Promise<void> {
+  const rows = Object.entries(u.reliabilities).map(([agent, r]) => ({ agent, alpha: r.alpha, beta: r.beta }));
+  await self.db.query(
+    `INSERT INTO agent_reliability (agent, alpha, beta) SELECT x.agent, x.alpha, x.beta FROM jsonb_to_recordset($1::jsonb) AS x(agent text, alpha double precision, beta double precision)
+     ON CONFLICT (agent) DO UPDATE SET alpha = EXCLUDED.alpha, beta = EXCLUDED.beta, updated_at = now()`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /**
@@ -75,11 +59,7 @@ function publish(this: AgentThis, fact: AgentFact): Promise<void> {
     });
   }
   self.toBroadcast = merge(self.toBroadcast, u);
-  self.unsaved = merge(self.unsaved, u);
-  if (!self.saveTimer && !self.saving) {
-    self.saveTimer = setTimeout(() => void saveNow(self), RELIABILITY_SAVE_MS);
-    self.saveTimer.unref();
-  }
+  self.saver.push(u);
   return Promise.resolve();
 }
 
@@ -99,9 +79,12 @@ const PerformanceAnalysisService: ServiceSchema<ServiceSettingSchema, object, Th
   },
   created(this: This) {
     this.toBroadcast = null;
-    this.unsaved = null;
-    this.saveTimer = null;
-    this.saving = null;
+    this.saver = new CoalescedWriter({
+      merge,
+      write: (u) => save(this, u),
+      everyMs: RELIABILITY_SAVE_MS,
+      onError: (e) => this.logger.warn(`performance-analysis: reliabilities not saved: ${(e as Error).message}`),
+    });
     this.history = null;
   },
   started(this: This) {
@@ -111,8 +94,7 @@ const PerformanceAnalysisService: ServiceSchema<ServiceSettingSchema, object, Th
   },
   async stopped(this: This) {
     await this.history;
-    await this.saving;
-    await saveNow(this);
+    await this.saver.flush();
   },
 };
 
