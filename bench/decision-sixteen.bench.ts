@@ -153,16 +153,21 @@ function report(d: Driven): Record<string, unknown> {
   };
 }
 
-/** Bars in one day of a `replayDays` feed (three days: the bundled day's 1,419 each). */
-const D = (feed: { bars: Candle[] }) => feed.bars.length / 3;
+type Feed = ReturnType<typeof replayDays>;
 
-/** The third day's figures (a node that has run for days: the goal's), with the first day's after start. */
-function steadyAndAfterStart(first: Driven, third: Driven): Record<string, unknown> {
-  const r = report(first);
-  return { timedDay: 3, ...report(third), afterStart: { timedDay: 1, candleToDecisionMs: r.candleToDecisionMs, gatherAndFuseMs: r.gatherAndFuseMs, cpuMsPerCandle: r.cpuMsPerCandle } };
+/**
+ * The first day of the feed and then its third (the second untimed), each timed from bar
+ * `warmup`: the third day's figures (a node that has run for days: the goal's), with the
+ * first day's as `afterStart`.
+ */
+async function firstAndThirdDay(p: Platform, feed: Feed, bars: number, warmup: number, barrier?: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  const D = feed.dayBars;
+  const first = report(await drive(p, feed, 0, bars, warmup, barrier));
+  const third = report(await drive(p, feed, D, 2 * D + bars, 2 * D + warmup, barrier));
+  return { timedDay: 3, ...third, afterStart: { timedDay: 1, candleToDecisionMs: first.candleToDecisionMs, gatherAndFuseMs: first.gatherAndFuseMs, cpuMsPerCandle: first.cpuMsPerCandle } };
 }
 
-async function inProcess(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmup: number): Promise<Record<string, unknown>> {
+async function inProcess(feed: Feed, bars: number, warmup: number): Promise<Record<string, unknown>> {
   const db = await freshDatabase();
   if (!db) return { skipped: `PostgreSQL unreachable at ${PG}` };
   const p = await startPlatform(setConfig(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: db.url, SERVICES: 'consensus,agents', REPLAY: 'false', CONSENSUS_DEADLINE_MS: '1000' })), { logger: false });
@@ -170,14 +175,14 @@ async function inProcess(day: { ticks: Tick[]; bars: Candle[] }, bars: number, w
     await addTenant(db.url);
     await p.broker.call('consensus.watchlistSeed', { tenantId: TENANT, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
     await p.broker.call('agent.model-improvement.configure', { params: { minSamples: 1_000_000 } }); // training is measured on its own
-    return steadyAndAfterStart(await drive(p, day, 0, bars, warmup), await drive(p, day, D(day), 2 * D(day) + bars, 2 * D(day) + warmup));
+    return await firstAndThirdDay(p, feed, bars, warmup);
   } finally {
     await p.stop();
     await db.drop();
   }
 }
 
-async function overNats(day: { ticks: Tick[]; bars: Candle[] }, bars: number, warmup: number): Promise<Record<string, unknown>> {
+async function overNats(feed: Feed, bars: number, warmup: number): Promise<Record<string, unknown>> {
   if (!(await reachable(NATS))) return { skipped: `NATS unreachable at ${NATS}` };
   const db = await freshDatabase();
   if (!db) return { skipped: `PostgreSQL unreachable at ${PG}` };
@@ -201,9 +206,7 @@ async function overNats(day: { ticks: Tick[]; bars: Candle[] }, bars: number, wa
     await addTenant(db.url);
     await p.broker.call('consensus.watchlistSeed', { tenantId: TENANT, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
     await p.broker.call('agent.model-improvement.configure', { params: { minSamples: 1_000_000 } }); // training is measured on its own
-    const barrier = () => p.broker.call('$node.health', {}, { nodeID: `${ns}-agents` });
-    const first = await drive(p, day, 0, bars, warmup, barrier);
-    return steadyAndAfterStart(first, await drive(p, day, D(day), 2 * D(day) + bars, 2 * D(day) + warmup, barrier));
+    return await firstAndThirdDay(p, feed, bars, warmup, () => p.broker.call('$node.health', {}, { nodeID: `${ns}-agents` }));
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -278,8 +278,8 @@ const bench: Bench = async (args) => {
   const bars = Number(args[0] ?? 1350);
   const warmup = Number(args[1] ?? 600);
   const day = bundledEurusdDay();
-  const D = day.bars.length;
   const feed = replayDays(day, 3);
+  const D = feed.dayBars;
   const result: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), data: 'bundled EURUSD 2014-05-08, M1 bars from OANDA ticks', bars: Math.min(bars, day.bars.length), warmupBars: warmup, goals: { inProcessP99Ms: 2, natsP99Ms: 5, inferenceP99Ms: 0.2 } };
   let sample: Opinion[] = [];
   let decisionInsertFloor: Record<string, number> | null = null;

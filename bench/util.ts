@@ -139,7 +139,7 @@ export function bundledEurusdDay(): { ticks: Tick[]; bars: Candle[] } {
  * The bundled day played `n` times in a row, day k shifted by k × 24 h: the feed of a node
  * that has run for days, so the timed day meets code V8 has finished compiling.
  */
-export function replayDays(day: { ticks: Tick[]; bars: Candle[] }, n: number): { ticks: Tick[]; bars: Candle[] } {
+export function replayDays(day: { ticks: Tick[]; bars: Candle[] }, n: number): { ticks: Tick[]; bars: Candle[]; dayBars: number } {
   const ticks: Tick[] = [];
   const bars: Candle[] = [];
   for (let k = 0; k < n; k++) {
@@ -147,7 +147,7 @@ export function replayDays(day: { ticks: Tick[]; bars: Candle[] }, n: number): {
     for (const t of day.ticks) ticks.push(k === 0 ? t : { ...t, time_msc: t.time_msc + dt });
     for (const c of day.bars) bars.push(k === 0 ? c : { ...c, t: c.t + dt });
   }
-  return { ticks, bars };
+  return { ticks, bars, dayBars: day.bars.length };
 }
 
 /** True when a TCP connection to the URL's host and port opens within 2 s (benchmarks skip runs whose server is absent). */

@@ -9,8 +9,8 @@
  * (p99) after they ended, at 713 bytes per span on the wire. The FlowChain
  * exporter (flowchain/exporter.ts) broadcasts compact records every 20 ms (100 ms
  * when this was measured); with the default 600 ms settle executions appeared
- * 674 ms (p50) / 743 ms (p99) after they ended, at 390 bytes per span. The dashboard refreshes once a second, so
- * the Event exporter is not "real time" enough: the FlowChain exporter is the one
+ * 674 ms (p50) / 743 ms (p99) after they ended, at 390 bytes per span. The
+ * dashboard refreshes once a second, so the Event exporter is not "real time" enough: the FlowChain exporter is the one
  * registered in moleculer.config.ts. `$tracing.spans` is still accepted (spans
  * seen twice are dropped by id) for clusters configured with the Event exporter.
  * The settle (600 ms) bounds how long a trace may pause between two finishing

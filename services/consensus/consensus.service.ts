@@ -476,15 +476,17 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       // Agents on other nodes: one call per node (mixins/agent-host.ts). It carries no tenant in
       // its meta, as market-scoped agents are asked; the host gives tenant-scoped ones theirs.
       // The host answers within half the deadline, leaving the rest for the reply's way back.
+      // What every agent is asked (a tenant-scoped one also gets `tenantId`).
+      const query: Record<string, unknown> = { symbol, tf };
+      if (asOf !== undefined) query.asOf = asOf;
+      if (candle) query.candle = candle;
       const viaHost = new HostBatch((node, market, forTenant) => {
         this.hostCalls++;
-        const params: Record<string, unknown> = { agents: market, symbol, tf, budgetMs: Math.max(1, deadlineMs / 2) };
+        const params: Record<string, unknown> = { ...query, agents: market, budgetMs: Math.max(1, deadlineMs / 2) };
         if (forTenant.length > 0) {
           params.tenantAgents = forTenant;
           params.tenantId = tenantId;
         }
-        if (asOf !== undefined) params.asOf = asOf;
-        if (candle) params.candle = candle;
         return this.broker.call(`${AGENT_HOST}.opine`, params, { nodeID: node, timeout: callTimeout, meta: {}, ...(parent ? { parentSpan: parent } : {}) });
       });
       const g = await gather({
@@ -497,10 +499,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         call: (a) => {
           const node = this.hostFor(a as AgentInfo);
           if (node !== null) return viaHost.ask(node, a.id, a.scope === 'tenant');
-          const params: Record<string, unknown> = { symbol, tf };
-          if (asOf !== undefined) params.asOf = asOf;
-          if (candle) params.candle = candle;
-          if (a.scope === 'tenant') params.tenantId = tenantId;
+          const params = a.scope === 'tenant' ? { ...query, tenantId } : query;
           return this.broker.call<Opinion, Record<string, unknown>>(`${AGENT_SERVICE_PREFIX}${a.id}.opine`, params, {
             timeout: callTimeout,
             meta: a.scope === 'tenant' ? { tenantId } : {},

@@ -255,7 +255,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       fastDb: this.fastDb ?? this.db,
       prices: this.prices,
       mt5Send: send,
-      // Events of a submitted order go out through its `trading.submit` context (same trace); tick-driven ones from the broker.
+      // Events of a submitted order join its `trading.submit` call's trace (a TraceParent); tick-driven ones come from the broker.
       emit: (event, payload, via) => {
         const parent = via as TraceParent | undefined;
         (parent ? emitUnder(this.broker, parent, event, payload) : this.broker.emit(event, payload)).catch((e: unknown) => this.logger.error(`trading: emit ${event} failed`, e));

@@ -17,8 +17,8 @@ import { replayHistory } from '../replay-history';
 import { PerformanceAnalysisAgent, PerformanceReport, ReliabilityUpdate } from './performance-analysis.agent';
 
 interface Vars {
-  /** Not yet broadcast (coalesced per turn of the event loop: a history replay makes thousands). */
-  toBroadcast: ReliabilityUpdate | null;
+  /** `agents.reliability.updated`, merged while one is on its way (a history replay makes thousands). */
+  broadcaster: CoalescedWriter<ReliabilityUpdate>;
   /** `agent_reliability`, written at most every RELIABILITY_SAVE_MS. */
   saver: CoalescedWriter<ReliabilityUpdate>;
   history: Promise<unknown> | null;
@@ -43,22 +43,15 @@ async function save(self: This, u: ReliabilityUpdate): Promise<void> {
 }
 
 /**
- * Reliabilities reach every consensus instance at once (a broadcast per turn of the event
- * loop) and the table at most every RELIABILITY_SAVE_MS (they are rebuilt from the stored
+ * Reliabilities reach every consensus instance at once (broadcast on the next timer turn)
+ * and the table at most every RELIABILITY_SAVE_MS (they are rebuilt from the stored
  * decisions on start, so a crash loses nothing that matters). Never blocks the agent.
  */
 function publish(this: AgentThis, fact: AgentFact): Promise<void> {
   const self = this as This;
   if (fact.event !== 'agents.reliability.updated') return self.broker.emit(fact.event, fact.payload).then(() => undefined);
   const u = fact.payload as ReliabilityUpdate;
-  if (!self.toBroadcast) {
-    setImmediate(() => {
-      const b = self.toBroadcast;
-      self.toBroadcast = null;
-      if (b) self.broker.broadcast('agents.reliability.updated', b).catch((e: unknown) => self.logger.warn(`performance-analysis: reliabilities not broadcast: ${(e as Error).message}`));
-    });
-  }
-  self.toBroadcast = merge(self.toBroadcast, u);
+  self.broadcaster.push(u);
   self.saver.push(u);
   return Promise.resolve();
 }
@@ -78,7 +71,12 @@ const PerformanceAnalysisService: ServiceSchema<ServiceSettingSchema, object, Th
     },
   },
   created(this: This) {
-    this.toBroadcast = null;
+    this.broadcaster = new CoalescedWriter({
+      merge,
+      write: (u) => this.broker.broadcast('agents.reliability.updated', u),
+      everyMs: 0,
+      onError: (e) => this.logger.warn(`performance-analysis: reliabilities not broadcast: ${(e as Error).message}`),
+    });
     this.saver = new CoalescedWriter({
       merge,
       write: (u) => save(this, u),
@@ -94,7 +92,7 @@ const PerformanceAnalysisService: ServiceSchema<ServiceSettingSchema, object, Th
   },
   async stopped(this: This) {
     await this.history;
-    await this.saver.flush();
+    await Promise.all([this.broadcaster.flush(), this.saver.flush()]);
   },
 };
 
