@@ -5,7 +5,8 @@
  *
  * Concurrency model:
  * - the database is the truth: the order insert is guarded by UNIQUE (tenant_id,
- *   idempotency_key), every state change is a guarded UPDATE (… WHERE status = ANY(from)),
+ *   idempotency_key) and by the tenant's intake lock (one node writes a tenant's orders,
+ *   intake.ts), every state change is a guarded UPDATE (… WHERE status = ANY(from)),
  *   and a fill locks the account row (SELECT … FOR UPDATE) while it reads the positions
  *   and writes order, fill, position and balance together;
  * - in memory, each account has a serial queue for executions and a book (open
@@ -14,7 +15,9 @@
  *
  * Durability: paper accounts write through `fastDb` (asynchronous commit: an application
  * crash loses nothing, a database-server crash may lose the last fraction of a second of
- * paper orders); live (MT5) accounts always write with synchronous commit before routing.
+ * paper orders); a paper order of an owned tenant is acknowledged once its INSERT is in
+ * the kernel (the same guarantee, intake.ts) and routed after the commit; live (MT5)
+ * accounts always write with synchronous commit before routing.
  */
 import { DomainError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -28,6 +31,7 @@ import { validateOrder, validateQuote, validateStops } from '../../lib/trading/v
 import type { Db } from '../../lib/storage/db';
 import type { Account, AccountMode, Book, Fill, Order, OrderIntent, OrderStatus, Position, Quote, SubmitParams, SymbolSpec } from '../../types/trading';
 import { Broker, Mt5Broker, Mt5Send, PaperBroker, RouteResult } from './brokers';
+import type { OrderIntake } from './intake';
 import { WorkingOrders } from './working-orders';
 import * as store from './trading.store';
 
@@ -46,6 +50,8 @@ export interface EngineOptions {
   db: Db;
   /** Asynchronous-commit handle for paper accounts (may be `db`). */
   fastDb?: Db;
+  /** Where order rows are written on a real PostgreSQL (ownership, acknowledgement on hand-off); absent: `insertOrder` on the pool. */
+  intake?: OrderIntake;
   prices: PriceSource & Partial<QuoteCache>;
   /** `mt5-gateway.send` behind a function; null when no gateway is configured. */
   mt5Send?: Mt5Send | null;
@@ -108,6 +114,12 @@ interface PaperBatch {
 }
 
 const SIGN = { buy: 1, sell: -1 } as const;
+
+/** A paper order as its acknowledgement shows it: accepted at `at`. */
+function acceptedOf(o: Order, at: number): Order {
+  // Spread, not Object.assign: V8 clones the row's shape in one step instead of adding 26 properties one by one.
+  return { ...o, status: 'accepted', history: [...o.history, { status: 'accepted', at }] };
+}
 
 export class TradingEngine {
   private readonly books = new Map<string, Promise<AccountBook>>();
@@ -195,8 +207,14 @@ export class TradingEngine {
     void t.finally(() => this.inflight.delete(t));
   }
 
+  /** Until the tenant's acknowledged orders are in the database (read-your-writes for readers). */
+  settled(tenantId: string): Promise<void> {
+    return this.o.intake?.settled(tenantId) ?? Promise.resolve();
+  }
+
   /** Wait for queued executions (tests, shutdown). */
   async idle(): Promise<void> {
+    await this.o.intake?.idle();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     await Promise.allSettled([...this.loaded.values()].map((b) => b.queue));
   }
@@ -233,7 +251,7 @@ export class TradingEngine {
     validateOrder(intent, spec, quote);
     if (intent.positionId !== undefined) this.checkClosingTarget(book, intent);
     const now = this.now();
-    const inserted = await store.insertOrder(this.q(book), {
+    const row: store.NewOrderRow = {
       id: newId('o_'),
       tenantId: p.tenantId,
       accountId,
@@ -254,24 +272,26 @@ export class TradingEngine {
       risk: p.risk ?? null,
       createdAt: now,
       expiresAt: intent.expiresAt ?? null,
-    });
-    if (!inserted) {
-      const existing = await store.orderByKey(this.o.db, p.tenantId, p.idempotencyKey);
-      if (!existing) throw new Error(`order with key ${p.idempotencyKey} conflicted but cannot be read`);
-      if (existing.requestHash !== hash) {
-        throw new DomainError('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${p.idempotencyKey} was already used for a different order (${existing.id})`, 409, { orderId: existing.id });
-      }
-      const { requestHash: _h, ...order } = existing;
-      return { order, replayed: true };
+    };
+    const paper = book.account.broker === 'paper';
+    const intake = this.o.intake;
+    let inserted: Order | null;
+    if (intake) {
+      const known = intake.lookup(p.tenantId, p.idempotencyKey);
+      // Acknowledged moments ago, its row still on the way: the same acknowledgement.
+      if (known.kind === 'pending') return this.replay(acceptedOf(known.order, known.order.createdAt), known.hash, hash, p.idempotencyKey);
+      if (known.kind === 'new' && paper) return this.acceptNow(book, row, intake, via);
+      inserted = await intake.insert(store.newOrderOf(row), hash, { syncCommit: !paper });
+    } else {
+      inserted = await store.insertOrder(this.q(book), row);
     }
+    if (!inserted) return this.replayStored(p.tenantId, p.idempotencyKey, hash);
     book.working.set(inserted.id, inserted);
     if (via !== undefined) this.via.set(inserted.id, via);
-    if (book.account.broker === 'paper') {
+    if (paper) {
       // Paper acceptance is certain once persisted: execution follows on the account's queue.
       this.routeInBackground(book, inserted.id);
-      // Spread, not Object.assign: V8 clones the row's shape in one step instead of adding 26 properties one by one.
-      const accepted: Order = { ...inserted, status: 'accepted', history: [...inserted.history, { status: 'accepted', at: now }] };
-      return { order: accepted, replayed: false };
+      return { order: acceptedOf(inserted, now), replayed: false };
     }
     try {
       const order = await this.serial(book, () => this.execute(book, inserted.id));
@@ -279,6 +299,55 @@ export class TradingEngine {
     } finally {
       this.via.delete(inserted.id);
     }
+  }
+
+  /** The stored order of a key that was taken, as a replay. */
+  private async replayStored(tenantId: string, key: string, hash: string): Promise<{ order: Order; replayed: boolean }> {
+    const existing = await store.orderByKey(this.o.db, tenantId, key);
+    if (!existing) throw new Error(`order with key ${key} conflicted but cannot be read`);
+    const { requestHash, ...order } = existing;
+    return this.replay(order, requestHash, hash, key);
+  }
+
+  /** Same key again: the order it named, or IDEMPOTENCY_CONFLICT if the request differs. */
+  private replay(order: Order, storedHash: string, hash: string, key: string): { order: Order; replayed: boolean } {
+    if (storedHash !== hash) {
+      throw new DomainError('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${key} was already used for a different order (${order.id})`, 409, { orderId: order.id });
+    }
+    return { order, replayed: true };
+  }
+
+  /**
+   * A new key of a tenant this node owns, on a paper account: acknowledged once the INSERT
+   * has left for the database (intake.ts, Acknowledgement); routed once it has committed.
+   */
+  private async acceptNow(book: AccountBook, row: store.NewOrderRow, intake: OrderIntake, via: unknown): Promise<{ order: Order; replayed: boolean }> {
+    const order = store.newOrderOf(row);
+    const w = intake.write(order, row.requestHash);
+    book.working.set(order.id, order);
+    book.busy.add(order.id); // not routable (retryNew, ticks) before its row exists
+    if (via !== undefined) this.via.set(order.id, via);
+    const routed = w.written.then(
+      (ok) => {
+        book.busy.delete(order.id);
+        if (ok) {
+          this.routeInBackground(book, order.id);
+          return;
+        }
+        book.working.delete(order.id);
+        this.via.delete(order.id);
+      },
+      (e: unknown) => {
+        book.busy.delete(order.id);
+        book.working.delete(order.id);
+        this.via.delete(order.id);
+        throw e;
+      },
+    );
+    this.background(`intake of ${order.id}`, routed);
+    // Not acknowledged yet and the key turned out to be taken: answer as a replay.
+    if (!w.handedOff && !(await w.written)) return this.replayStored(row.tenantId, row.idempotencyKey, row.requestHash);
+    return { order: acceptedOf(order, row.createdAt), replayed: false };
   }
 
   /**
@@ -606,6 +675,7 @@ export class TradingEngine {
   // ------------------------------------------------------------------ cancel / modify
 
   async cancel(tenantId: string, orderId: string): Promise<Order> {
+    await this.settled(tenantId);
     const order = await store.orderById(this.o.db, tenantId, orderId);
     if (!order) throw new NotFoundError('order', orderId);
     if (isTerminal(order.status)) throw new DomainError('ORDER_STATE', `order ${orderId} is ${order.status} and cannot be cancelled`, 409, { status: order.status });
@@ -628,6 +698,7 @@ export class TradingEngine {
 
   /** Change a working pending order's price/SL/TP/trailing (re-validated against the quote). */
   async modifyOrder(tenantId: string, orderId: string, f: { price?: number; sl?: number | null; tp?: number | null; trailing?: number | null }): Promise<Order> {
+    await this.settled(tenantId);
     const order = await store.orderById(this.o.db, tenantId, orderId);
     if (!order) throw new NotFoundError('order', orderId);
     if (order.type === 'market' || !(order.status === 'accepted' || order.status === 'new')) {
@@ -768,11 +839,17 @@ export class TradingEngine {
     }
   }
 
+  /** An order the engine makes itself (stops): through the intake when there is one, as every order row. */
+  private insertEngineOrder(b: AccountBook, row: store.NewOrderRow): Promise<Order | null> {
+    if (!this.o.intake) return store.insertOrder(this.q(b), row);
+    return this.o.intake.insert(store.newOrderOf(row), row.requestHash, { syncCommit: b.account.broker !== 'paper' });
+  }
+
   /** Close a position at `price` with an engine-made order (origin `sl`/`tp`), idempotently. */
   private async closeByEngine(b: AccountBook, positionId: string, reason: 'sl' | 'tp', price: number, spec: SymbolSpec): Promise<void> {
     const p = b.positions.get(positionId);
     if (!p) return;
-    const order = await store.insertOrder(this.q(b), {
+    const order = await this.insertEngineOrder(b, {
       id: newId('o_'),
       tenantId: p.tenantId,
       accountId: p.accountId,

@@ -11,6 +11,7 @@ import { emitUnder, TraceParent, traceParent } from '../../flowchain/trace-paren
 import { DomainError, NotFoundError } from '../../lib/errors';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import type { Db } from '../../lib/storage/db';
+import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { BrokerPriceSource } from '../../lib/trading/price-source';
 import { ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
 import { requireTenant } from '../../lib/tenant';
@@ -19,17 +20,20 @@ import type { TenantMeta } from '../../types/meta';
 import type { Quote, SubmitParams } from '../../types/trading';
 import { GatewayUnreachable, Mt5Command, Mt5Reply } from './brokers';
 import { TradingEngine } from './engine';
+import { OrderIntake, OwnedElsewhere } from './intake';
 import * as store from './trading.store';
 
-/** The one service allowed to call `trading.submit`. */
+/** The one service allowed to call `trading.submit` (and trading itself, forwarding to the node that owns a tenant). */
 export const SUBMIT_CALLER = 'risk';
+const FORWARDER = 'trading';
 
-type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta>>;
+type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { intakeForward?: boolean }>;
 
 interface TradingVars {
   engine: TradingEngine;
   prices: BrokerPriceSource;
   fastDb: Db | null;
+  intake: OrderIntake | null;
   timers: NodeJS.Timeout[];
 }
 
@@ -37,14 +41,17 @@ const optNum = { type: 'number', convert: true, optional: true } as const;
 const nullableNum = { type: 'number', convert: true, optional: true, nullable: true } as const;
 const limitParam = { type: 'number', integer: true, positive: true, max: 10_000, convert: true, optional: true } as const;
 
-/** An async-commit pool for paper writes when a real PostgreSQL is configured (see engine.ts, Durability). */
-function openFastDb(): Db | null {
+/** The database URL with asynchronous commit (paper writes, see engine.ts, Durability); null without a real PostgreSQL. */
+function asyncCommitUrl(): string | null {
   const url = config().databaseUrl;
   if (!url) return null;
   const u = new URL(url);
   u.searchParams.set('options', '-c synchronous_commit=off');
-  return new PgDb({ connectionString: u.toString(), max: 10 });
+  return u.toString();
 }
+
+/** `application_name` of a node's intake session: how another node finds the owner of a tenant. */
+const INTAKE_APP = 'plan2-trading:';
 
 const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record<string, never>, DbThis & TradingVars> = {
   name: 'trading',
@@ -62,7 +69,8 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
         risk: { type: 'object', optional: true },
       },
       async handler(ctx: Ctx<SubmitParams>) {
-        if (ctx.caller !== SUBMIT_CALLER) {
+        const forwarded = ctx.caller === FORWARDER && ctx.meta.intakeForward === true;
+        if (ctx.caller !== SUBMIT_CALLER && !forwarded) {
           throw new Errors.MoleculerClientError(
             `trading.submit is reserved for the risk service; orders reach the market only through risk.evaluate (caller: ${ctx.caller ?? 'none'})`,
             403,
@@ -72,7 +80,14 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
         }
         // The order's events (order.filled …, often after this call has answered) join this
         // call's trace: the engine hands the reference back to `emit` (flowchain/trace-parent).
-        return this.engine.submit(ctx.params, traceParent(ctx));
+        try {
+          return await this.engine.submit(ctx.params, traceParent(ctx));
+        } catch (e) {
+          // Another node owns the tenant's order intake (services/trading/intake.ts): the order goes there, once.
+          const owner = e instanceof OwnedElsewhere && !forwarded && e.owner?.startsWith(INTAKE_APP) ? e.owner.slice(INTAKE_APP.length) : null;
+          if (!owner || owner === this.broker.nodeID) throw e;
+          return ctx.call('trading.submit', ctx.params, { nodeID: owner, meta: { intakeForward: true } });
+        }
       },
     },
 
@@ -98,6 +113,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       params: { status: { type: 'string', optional: true }, symbol: { type: 'string', optional: true }, limit: limitParam, cursor: { type: 'string', optional: true } },
       async handler(ctx: Ctx<{ status?: string; symbol?: string; limit?: number; cursor?: string }>) {
         const t = requireTenant(ctx.meta);
+        await this.engine.settled(t);
         return store.listOrders(this.db, t, { ...ctx.params, limit: ctx.params.limit ?? 100 });
       },
     },
@@ -107,6 +123,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       params: { id: { type: 'string', min: 1 } },
       async handler(ctx: Ctx<{ id: string }>) {
         const t = requireTenant(ctx.meta);
+        await this.engine.settled(t);
         const order = await store.orderById(this.db, t, ctx.params.id);
         if (!order) throw new NotFoundError('order', ctx.params.id);
         return { ...order, fills: await store.fillsOfOrder(this.db, t, order.id) };
@@ -239,7 +256,22 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
   },
 
   async started() {
-    this.fastDb = this.db.kind === 'postgres' ? openFastDb() : null;
+    const asyncUrl = this.db.kind === 'postgres' ? asyncCommitUrl() : null;
+    this.fastDb = asyncUrl ? new PgDb({ connectionString: asyncUrl, max: 10 }) : null;
+    this.intake = asyncUrl
+      ? new OrderIntake({
+          conn: new PipelinedConnection({
+            connectionString: asyncUrl,
+            applicationName: `${INTAKE_APP}${this.broker.nodeID}`.slice(0, 63),
+            onReset: (e) => {
+              this.logger.warn(`trading: order intake session lost (${e.message}); tenants are claimed again on their next order`);
+              this.intake?.sessionLost();
+            },
+          }),
+          db: this.db,
+          logger: this.logger,
+        })
+      : null;
     this.prices = new BrokerPriceSource((action, params) => this.broker.call(action, params));
     const send = async (account: string, message: Mt5Command): Promise<Mt5Reply> => {
       try {
@@ -253,6 +285,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
     this.engine = new TradingEngine({
       db: this.db,
       fastDb: this.fastDb ?? this.db,
+      intake: this.intake ?? undefined,
       prices: this.prices,
       mt5Send: send,
       // Events of a submitted order join its `trading.submit` call's trace (a TraceParent); tick-driven ones come from the broker.
@@ -288,6 +321,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
     for (const t of this.timers ?? []) clearInterval(t);
     await this.engine?.idle();
     await this.engine?.flushMarks().catch(() => undefined);
+    await this.intake?.close();
     await this.fastDb?.close();
   },
 };

@@ -192,22 +192,63 @@ export interface NewOrderRow {
   status?: OrderStatus;
 }
 
-const INSERT_ORDER = prepared('orders.insert', `INSERT INTO orders (id, tenant_id, account_id, idempotency_key, request_hash, decision_id, symbol, side, type, volume, price, sl, tp, trailing_stop,
+/**
+ * Advisory-lock class of order intake: a trading node that takes the session lock
+ * (ORDER_LOCK_CLASS, hashtext(tenant_id)) owns the tenant's order intake (see intake.ts).
+ */
+export const ORDER_LOCK_CLASS = 1347177010;
+
+/**
+ * The order insert, guarded: it writes only if no other session owns the tenant's intake
+ * (the shared transaction-level lock conflicts with another session's exclusive one, and
+ * never with the owner's own). Zero rows back means another node owns the tenant.
+ */
+export const INSERT_ORDER = prepared('orders.insert.guarded', `INSERT INTO orders (id, tenant_id, account_id, idempotency_key, request_hash, decision_id, symbol, side, type, volume, price, sl, tp, trailing_stop,
                          position_id, status, comment, origin, risk, history, created_at, updated_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)`);
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::numeric, $11::numeric, $12::numeric, $13::numeric, $14::numeric,
+            $15::text, $16::text, $17::text, $18::text, $19::json, $20::jsonb, $21::bigint, $21::bigint, $22::bigint
+     WHERE pg_try_advisory_xact_lock_shared(${ORDER_LOCK_CLASS}, hashtext($2::text))
+     RETURNING 1 AS ok`);
 
 /** The unique key that makes an idempotency key name one order per tenant. */
 const IDEMPOTENCY_KEY_CONSTRAINT = 'orders_tenant_id_idempotency_key_key';
 
 /** A unique violation of the idempotency key (the order already exists). */
-function isKeyTaken(e: unknown): boolean {
+export function isKeyTaken(e: unknown): boolean {
   const err = e as { code?: string; constraint?: string; message?: string };
   return err?.code === '23505' && (err.constraint ?? err.message ?? '').includes(IDEMPOTENCY_KEY_CONSTRAINT);
 }
 
+/** The guarded insert wrote nothing: another session owns the tenant's order intake. */
+export class IntakeOwnedElsewhere extends Error {
+  constructor(readonly tenantId: string) {
+    super(`another trading node owns the order intake of tenant ${tenantId}`);
+  }
+}
+
+/** The order a `new` row becomes (what the insert writes, not read back). */
+export function newOrderOf(o: NewOrderRow): Order {
+  const status = o.status ?? 'new';
+  return {
+    id: o.id, tenantId: o.tenantId, accountId: o.accountId, idempotencyKey: o.idempotencyKey, decisionId: o.decisionId,
+    symbol: o.symbol, side: o.side as Order['side'], type: o.type as Order['type'], volume: o.volume, price: o.price, sl: o.sl, tp: o.tp, trailing: o.trailing,
+    positionId: o.positionId, status, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, comment: o.comment, origin: o.origin,
+    risk: o.risk, history: [{ status, at: o.createdAt }], createdAt: o.createdAt, updatedAt: o.createdAt, expiresAt: o.expiresAt,
+  };
+}
+
+/** Parameters of INSERT_ORDER for an order built by `newOrderOf`. */
+export function insertParams(o: Order, requestHash: string): unknown[] {
+  return [
+    o.id, o.tenantId, o.accountId, o.idempotencyKey, requestHash, o.decisionId, o.symbol, o.side, o.type, o.volume, o.price, o.sl, o.tp, o.trailing,
+    o.positionId, o.status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, JSON.stringify(o.history), o.createdAt, o.expiresAt,
+  ];
+}
+
 /**
  * Insert a `new` order unless (tenant, key) exists; returns the inserted order (built from
- * the row written, not read back) or null when the key is taken.
+ * the row written, not read back) or null when the key is taken. Throws
+ * IntakeOwnedElsewhere when another node owns the tenant's intake.
  *
  * A plain INSERT whose unique violation means "taken", not `ON CONFLICT DO NOTHING`: the
  * speculative insertion behind ON CONFLICT costs every order ≈ 50–70 µs (measured here),
@@ -215,26 +256,19 @@ function isKeyTaken(e: unknown): boolean {
  * only this statement).
  */
 export async function insertOrder(q: Queryable, o: NewOrderRow): Promise<Order | null> {
-  const status = o.status ?? 'new';
-  const history: OrderHistoryEntry[] = [{ status, at: o.createdAt }];
+  const order = newOrderOf(o);
+  return insertedOrNull(q.query(INSERT_ORDER, insertParams(order, o.requestHash)), order);
+}
+
+/** What an INSERT_ORDER's outcome means for `order`: the order, null (key taken), or IntakeOwnedElsewhere. */
+export async function insertedOrNull(rows: Promise<unknown[]>, order: Order): Promise<Order | null> {
   try {
-    await q.query(
-      INSERT_ORDER,
-      [
-        o.id, o.tenantId, o.accountId, o.idempotencyKey, o.requestHash, o.decisionId, o.symbol, o.side, o.type, o.volume, o.price, o.sl, o.tp, o.trailing,
-        o.positionId, status, o.comment, o.origin, o.risk ? JSON.stringify(o.risk) : null, JSON.stringify(history), o.createdAt, o.expiresAt,
-      ],
-    );
+    if ((await rows).length === 0) throw new IntakeOwnedElsewhere(order.tenantId);
   } catch (e) {
     if (isKeyTaken(e)) return null;
     throw e;
   }
-  return {
-    id: o.id, tenantId: o.tenantId, accountId: o.accountId, idempotencyKey: o.idempotencyKey, decisionId: o.decisionId,
-    symbol: o.symbol, side: o.side as Order['side'], type: o.type as Order['type'], volume: o.volume, price: o.price, sl: o.sl, tp: o.tp, trailing: o.trailing,
-    positionId: o.positionId, status, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, comment: o.comment, origin: o.origin,
-    risk: o.risk, history, createdAt: o.createdAt, updatedAt: o.createdAt, expiresAt: o.expiresAt,
-  };
+  return order;
 }
 
 export async function orderByKey(q: Queryable, tenantId: string, key: string): Promise<(Order & { requestHash: string }) | null> {

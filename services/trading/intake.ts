@@ -1,0 +1,315 @@
+/**
+ * Order intake: where every order row is written, and how a paper order is acknowledged
+ * without waiting for the database's reply.
+ *
+ * Ownership. A trading node owns a tenant's intake once its intake session holds the
+ * advisory lock (ORDER_LOCK_CLASS, hashtext(tenant)). Every order insert, on any node, is
+ * guarded by the shared form of that lock (store.INSERT_ORDER), so while a node owns a
+ * tenant no other session can add an order for it: the owner knows every key the tenant
+ * has. The lock lives and dies with the session (a killed node frees its tenants at once).
+ *
+ * Keys. For a tenant it owns, the intake keeps a Bloom filter of every idempotency key the
+ * tenant has used (loaded after the lock is held, extended as writes confirm) and the
+ * writes in flight. A key the filter has never seen is new: no round trip is needed to
+ * learn it. A "maybe" (a used key, or a 0.1 % false positive) takes the ordinary path.
+ *
+ * Acknowledgement. A new paper order's INSERT is written to the pipelined session; once
+ * its bytes are in the kernel (`handedOff`) it no longer depends on this process, and the
+ * order is acknowledged. Routing still waits for the commit (fills reference the row).
+ * This is the durability paper orders already had with asynchronous commit: a process
+ * crash loses nothing, a database-server crash may lose the last fraction of a second.
+ * Live (MT5) orders are always written with synchronous commit and awaited.
+ */
+import { UnavailableError } from '../../lib/errors';
+import type { Db } from '../../lib/storage/db';
+import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
+import { BloomFilter } from '../../lib/util/bloom';
+import type { Order } from '../../types/trading';
+import * as store from './trading.store';
+
+type State = 'claiming' | 'loading' | 'owned' | 'shared';
+
+interface Pending {
+  order: Order;
+  hash: string;
+  written: Promise<Order | null>;
+}
+
+interface TenantIntake {
+  state: State;
+  keys: BloomFilter;
+  /** Fast-path writes not yet confirmed, by idempotency key. */
+  pending: Map<string, Pending>;
+  /** Keys confirmed since the claim started (added to the loaded filter). */
+  confirmedWhileLoading: string[];
+  /** `shared`: when to try to claim again. */
+  retryAt: number;
+  /** Claims started: a claim whose number is no longer current gave way to a newer one. */
+  claim: number;
+}
+
+export type KeyLookup = { kind: 'pending'; order: Order; hash: string } | { kind: 'new' } | { kind: 'ask' };
+
+export interface FastWrite {
+  /** The statement was in the kernel when `write` returned: safe to acknowledge now. */
+  handedOff: boolean;
+  /** The order once committed; null if the key turned out to be taken (then the order does not exist). */
+  written: Promise<Order | null>;
+}
+
+export interface IntakeLogger {
+  warn(...a: unknown[]): void;
+  error(...a: unknown[]): void;
+}
+
+export interface IntakeOptions {
+  conn: PipelinedConnection;
+  /** For reading keys and owners (a pool, not the intake session). */
+  db: Db;
+  logger: IntakeLogger;
+  now?: () => number;
+  /** Keys read per page when loading a tenant's filter. */
+  pageSize?: number;
+  /**
+   * Acknowledged writes not yet committed, at most (default 512). Beyond it orders wait for
+   * their own commit: when the database falls behind, acknowledgements slow down with it
+   * instead of queueing without bound.
+   */
+  maxInFlight?: number;
+}
+
+/** Another node owns the tenant: send the order there. */
+export class OwnedElsewhere extends UnavailableError {
+  constructor(
+    readonly tenantId: string,
+    readonly owner: string | null,
+  ) {
+    super('trading', `the order intake of tenant ${tenantId} is owned by ${owner ?? 'another trading node'}`);
+  }
+}
+
+const SHARED_RETRY_MS = 10_000;
+
+export class OrderIntake {
+  private readonly tenants = new Map<string, TenantIntake>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private readonly now: () => number;
+  private closed = false;
+  private inFlight = 0;
+  /** Fast-path acknowledgements, and those that waited for the statement to leave. */
+  readonly stats = { fast: 0, fastAwaited: 0, slow: 0, reconciled: 0 };
+
+  constructor(private readonly o: IntakeOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The session was lost: its locks went with it. Every tenant is claimed again on its next order. */
+  sessionLost(): void {
+    for (const t of this.tenants.values()) {
+      t.state = 'shared';
+      t.retryAt = 0;
+      t.claim++;
+    }
+  }
+
+  /** Does this node own the tenant's intake (lock held, keys loaded)? */
+  owns(tenantId: string): boolean {
+    return this.tenants.get(tenantId)?.state === 'owned';
+  }
+
+  /**
+   * What is known about (tenant, key) without a round trip. Starts claiming the tenant the
+   * first time it is seen. Synchronous: a `new` answer holds until the caller's `write`.
+   */
+  lookup(tenantId: string, key: string): KeyLookup {
+    const t = this.tenant(tenantId);
+    const p = t.pending.get(key);
+    if (p) return { kind: 'pending', order: p.order, hash: p.hash };
+    if (t.state === 'owned' && this.o.conn.ready && this.inFlight < (this.o.maxInFlight ?? 512) && !t.keys.mayContain(key)) return { kind: 'new' };
+    return { kind: 'ask' };
+  }
+
+  /** Write a paper order whose key `lookup` just called new. */
+  write(order: Order, hash: string): FastWrite {
+    const t = this.tenants.get(order.tenantId);
+    if (!t || t.state !== 'owned') throw new Error(`intake: write for ${order.tenantId}, which this node does not own`);
+    const sent = this.o.conn.send(store.INSERT_ORDER, store.insertParams(order, hash));
+    this.inFlight++;
+    const written = this.track(
+      store.insertedOrNull(sent.rows, order).then(
+        (r) => {
+          if (r) this.confirmed(t, order.idempotencyKey);
+          else this.o.logger.error(`trading: order ${order.id} was acknowledged but its key ${order.idempotencyKey} is taken in the database (written outside the intake?)`);
+          return r;
+        },
+        // The session failed with the statement in flight: it may or may not have committed.
+        () => this.reconcile(order, hash),
+      ),
+    ).finally(() => {
+      this.inFlight--;
+      t.pending.delete(order.idempotencyKey);
+    });
+    t.pending.set(order.idempotencyKey, { order, hash, written });
+    if (sent.handedOff) this.stats.fast++;
+    else this.stats.fastAwaited++;
+    return { handedOff: sent.handedOff, written };
+  }
+
+  /**
+   * The ordinary path: insert through the intake session and wait. Returns the order, or
+   * null when the key is taken. Throws OwnedElsewhere when another node owns the tenant.
+   */
+  async insert(order: Order, hash: string, opts: { syncCommit?: boolean } = {}): Promise<Order | null> {
+    const t = this.tenant(order.tenantId);
+    this.stats.slow++;
+    await this.o.conn.connect();
+    const params = store.insertParams(order, hash);
+    let rows: Promise<unknown[]>;
+    if (opts.syncCommit) {
+      // The session commits asynchronously; a live order waits for its commit to be durable.
+      // The three statements leave together: nothing else is written between them.
+      void this.o.conn.send('SET synchronous_commit TO on').rows.catch(() => undefined);
+      rows = this.o.conn.send(store.INSERT_ORDER, params).rows;
+      void this.o.conn.send('SET synchronous_commit TO off').rows.catch(() => undefined);
+    } else {
+      rows = this.o.conn.send(store.INSERT_ORDER, params).rows;
+    }
+    try {
+      const r = await store.insertedOrNull(rows, order);
+      if (r) this.confirmed(t, order.idempotencyKey);
+      if (t.state === 'shared' && !this.closed) this.claim(order.tenantId, t); // the guard passed: nobody owns it now
+      return r;
+    } catch (e) {
+      if (e instanceof store.IntakeOwnedElsewhere) throw new OwnedElsewhere(order.tenantId, await this.ownerOf(order.tenantId));
+      throw e;
+    }
+  }
+
+  /** Wait until the tenant's fast-path writes have settled (read-your-writes for readers). */
+  async settled(tenantId: string): Promise<void> {
+    const t = this.tenants.get(tenantId);
+    if (!t || t.pending.size === 0) return;
+    await Promise.allSettled([...t.pending.values()].map((p) => p.written));
+  }
+
+  /** Wait for every write in flight (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.closed = true;
+    await this.o.conn.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.writes.add(p);
+    void p.finally(() => this.writes.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private tenant(tenantId: string): TenantIntake {
+    let t = this.tenants.get(tenantId);
+    if (!t) {
+      t = { state: 'shared', keys: new BloomFilter(), pending: new Map(), confirmedWhileLoading: [], retryAt: 0, claim: 0 };
+      this.tenants.set(tenantId, t);
+    }
+    if (t.state === 'shared' && t.retryAt <= this.now() && !this.closed) this.claim(tenantId, t);
+    return t;
+  }
+
+  private confirmed(t: TenantIntake, key: string): void {
+    t.keys.add(key);
+    // From the moment the claim starts: the filter being loaded may or may not see this key.
+    if (t.state === 'claiming' || t.state === 'loading') t.confirmedWhileLoading.push(key);
+  }
+
+  /** Take the tenant's lock on the intake session, then load its keys. */
+  private claim(tenantId: string, t: TenantIntake): void {
+    t.state = 'claiming';
+    t.confirmedWhileLoading = [];
+    const claim = ++t.claim;
+    const run = async () => {
+      const [row] = await this.o.conn.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${store.ORDER_LOCK_CLASS}, hashtext($1::text)) AS ok`, [tenantId]);
+      if (t.claim !== claim) return; // the session was lost meanwhile; a newer claim runs
+      if (!row?.ok) {
+        t.state = 'shared';
+        t.retryAt = this.now() + SHARED_RETRY_MS;
+        return;
+      }
+      // Held from here on: no other session adds keys, so the keys read now are all of them.
+      t.state = 'loading';
+      const keys = new BloomFilter({ capacity: 4096 });
+      for await (const page of this.keyPages(tenantId)) for (const k of page) keys.add(k);
+      if (t.claim !== claim || t.state !== 'loading') return; // the session was lost meanwhile
+      for (const k of t.confirmedWhileLoading) keys.add(k);
+      t.confirmedWhileLoading = [];
+      t.keys = keys;
+      t.state = 'owned';
+    };
+    void this.track(
+      run().catch((e: unknown) => {
+        if (t.claim !== claim) return;
+        t.state = 'shared';
+        t.retryAt = this.now() + 1000;
+        this.o.logger.warn(`trading: claiming the order intake of ${tenantId} failed: ${(e as Error).message}`);
+      }),
+    );
+  }
+
+  private async *keyPages(tenantId: string): AsyncGenerator<string[]> {
+    const size = this.o.pageSize ?? 50_000;
+    let after = '';
+    for (;;) {
+      const rows = await this.o.db.query<{ k: string }>(
+        'SELECT idempotency_key AS k FROM orders WHERE tenant_id = $1 AND idempotency_key > $2 ORDER BY idempotency_key LIMIT $3',
+        [tenantId, after, size],
+      );
+      if (rows.length === 0) return;
+      yield rows.map((r) => r.k);
+      if (rows.length < size) return;
+      after = rows[rows.length - 1].k;
+    }
+  }
+
+  /** The application name of the session holding the tenant's lock, if any. */
+  private async ownerOf(tenantId: string): Promise<string | null> {
+    const rows = await this.o.db
+      .query<{ name: string }>(
+        `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.mode = 'ExclusiveLock' AND l.granted
+            AND l.classid = ${store.ORDER_LOCK_CLASS}::oid AND l.objid = hashtext($1::text)::oid`,
+        [tenantId],
+      )
+      .catch(() => []);
+    return rows[0]?.name || null;
+  }
+
+  /**
+   * A fast-path write whose session failed: find out whether it committed; if not, write it
+   * again through the ordinary path. Retries until the database answers (the order was
+   * acknowledged, so it is never dropped while this process lives).
+   */
+  private async reconcile(order: Order, hash: string): Promise<Order | null> {
+    this.stats.reconciled++;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const existing = await store.orderByKey(this.o.db, order.tenantId, order.idempotencyKey);
+        if (existing) return existing.id === order.id ? order : null;
+        const r = await this.insert(order, hash);
+        if (r) return r;
+      } catch (e) {
+        if (e instanceof OwnedElsewhere) {
+          this.o.logger.error(`trading: order ${order.id} was acknowledged, but its write failed and ${e.owner ?? 'another node'} has taken over tenant ${order.tenantId}; the order is dropped`);
+          return null;
+        }
+        if (this.closed) throw e;
+        this.o.logger.warn(`trading: order ${order.id} not yet confirmed after the intake session failed (${(e as Error).message}); retrying`);
+      }
+      await new Promise((res) => setTimeout(res, Math.min(5000, 100 * 2 ** attempt)));
+    }
+  }
+}

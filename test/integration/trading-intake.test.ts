@@ -1,0 +1,145 @@
+/**
+ * Order intake on a real PostgreSQL (services/trading/intake.ts): ownership of a tenant by
+ * advisory lock, acknowledgement once the INSERT has left the process, idempotency without
+ * a round trip, and what survives a killed process or a lost session.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { createTestDatabase, TestDatabase } from '../helpers/infra';
+import { BUY, IntakeEngine, intakeEngine, owned } from '../helpers/intake-engine';
+import { createTenants, sql, until } from '../helpers/trading';
+import { OwnedElsewhere } from '../../services/trading/intake';
+import { PgDb } from '../../lib/storage/adapters/pg';
+import { migrate, readMigrations } from '../../lib/storage/migrate';
+import { MIGRATIONS_DIR } from '../../paths';
+
+const CHILD = path.join(__dirname, '..', '..', 'dist', 'test', 'helpers', 'intake-engine.js');
+
+describe('order intake (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  const open: IntakeEngine[] = [];
+  const engine = (name: string, opts?: { maxInFlight?: number }) => {
+    const e = intakeEngine(db.url, name, opts);
+    open.push(e);
+    return e;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('intake');
+    const m = new PgDb({ connectionString: db.url, max: 1 });
+    await migrate(m, readMigrations(MIGRATIONS_DIR));
+    await m.close();
+    await createTenants(db.url, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  });
+  afterEach(async () => {
+    for (const e of open.splice(0)) await e.close();
+  });
+  afterAll(async () => db?.drop());
+
+  it('acknowledges new keys of an owned tenant before the commit, and every acknowledged order is stored and filled', async () => {
+    const e = engine('n1');
+    await owned(e, 'a', 'warm-a');
+    const fastBefore = e.intake.stats.fast;
+    const acks = [];
+    for (let i = 0; i < 50; i++) acks.push(await e.engine.submit({ tenantId: 'a', idempotencyKey: `a-${i}`, intent: BUY }));
+    expect(e.intake.stats.fast - fastBefore).toBe(50);
+    expect(acks.every((a) => a.order.status === 'accepted' && !a.replayed)).toBe(true);
+    await e.engine.idle();
+    const rows = await sql<{ id: string; status: string }>(db.url, `SELECT id, status FROM orders WHERE tenant_id = 'a' AND idempotency_key LIKE 'a-%' ORDER BY created_at`);
+    expect(rows.map((r) => r.id).sort()).toEqual(acks.map((a) => a.order.id).sort());
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['filled']));
+  });
+
+  it('a key repeated while its row is on the way is the same order; a different body is 409; one order for 100 concurrent submits', async () => {
+    const e = engine('n1');
+    await owned(e, 'b', 'warm-b');
+    const all = await Promise.all(Array.from({ length: 100 }, () => e.engine.submit({ tenantId: 'b', idempotencyKey: 'same', intent: BUY })));
+    expect(new Set(all.map((r) => r.order.id)).size).toBe(1);
+    expect(all.filter((r) => !r.replayed)).toHaveLength(1);
+    const first = e.engine.submit({ tenantId: 'b', idempotencyKey: 'k2', intent: BUY });
+    const other = e.engine.submit({ tenantId: 'b', idempotencyKey: 'k2', intent: { ...BUY, volume: 0.02 } });
+    await expect(first).resolves.toMatchObject({ replayed: false });
+    await expect(other).rejects.toMatchObject({ status: 409, code: 'IDEMPOTENCY_CONFLICT' });
+    await e.engine.idle();
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE tenant_id = 'b' AND idempotency_key IN ('same', 'k2')`)).toEqual([{ n: 2 }]);
+  });
+
+  it('a key used before this node took the tenant is found (not a new order), through the ordinary path', async () => {
+    const e1 = engine('n1');
+    await owned(e1, 'c', 'warm-c');
+    const o = await e1.engine.submit({ tenantId: 'c', idempotencyKey: 'old-key', intent: BUY });
+    await e1.close();
+    open.splice(open.indexOf(e1), 1);
+    const e2 = engine('n2');
+    await owned(e2, 'c', 'warm-c2');
+    const slowBefore = e2.intake.stats.slow;
+    const again = await e2.engine.submit({ tenantId: 'c', idempotencyKey: 'old-key', intent: BUY });
+    expect(again).toMatchObject({ replayed: true, order: { id: o.order.id } });
+    expect(e2.intake.stats.slow - slowBefore).toBe(1);
+  });
+
+  it('one node owns a tenant: another cannot insert its orders and is told who owns it; the owner leaving frees it', async () => {
+    const e1 = engine('owner-node');
+    const e2 = engine('other-node');
+    await owned(e1, 'd', 'warm-d');
+    const err = await e2.engine.submit({ tenantId: 'd', idempotencyKey: 'from-2', intent: BUY }).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(OwnedElsewhere);
+    expect(err).toMatchObject({ owner: 'plan2-trading:owner-node', dependency: 'trading' });
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE idempotency_key = 'from-2'`)).toEqual([{ n: 0 }]);
+    await e1.close();
+    open.splice(open.indexOf(e1), 1);
+    const r = await e2.engine.submit({ tenantId: 'd', idempotencyKey: 'from-2', intent: BUY });
+    expect(r.replayed).toBe(false);
+    await until(() => e2.intake.owns('d'));
+  });
+
+  it('orders acknowledged by a process killed before it read any reply are all stored, and routed once on restart', async () => {
+    const e = engine('n1');
+    await e.engine.bookOf('e', 'paper'); // the account exists before the child runs
+    const child = spawn(process.execPath, [CHILD, db.url, 'e', '40'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    const signal = await new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, s) => res(s)));
+    expect(signal).toBe('SIGKILL');
+    const { ids, fast } = JSON.parse(out.trim()) as { ids: string[]; fast: number };
+    expect(fast).toBeGreaterThanOrEqual(40);
+    const stored = await until(async () => {
+      const rows = await sql<{ id: string }>(db.url, `SELECT id FROM orders WHERE tenant_id = 'e' AND idempotency_key LIKE 'crash-%'`);
+      return rows.length === 40 ? rows : null;
+    });
+    expect(stored.map((r) => r.id).sort()).toEqual([...ids].sort());
+    // The restarted engine finds them in `new` and fills each exactly once.
+    const r = await e.engine.recover();
+    expect(r.paperRouted).toBeGreaterThanOrEqual(40);
+    await e.engine.idle();
+    const fills = await sql<{ n: number; orders: number }>(db.url, `SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM fills WHERE tenant_id = 'e' AND order_id = ANY($1)`, [ids]);
+    expect(fills).toEqual([{ n: 40, orders: 40 }]);
+  });
+
+  it('a lost session: writes in flight are confirmed or written again, and the tenant is claimed again', async () => {
+    const e = engine('n1');
+    await owned(e, 'f', 'warm-f');
+    const acks = await Promise.all(Array.from({ length: 20 }, (_, i) => e.engine.submit({ tenantId: 'f', idempotencyKey: `f-${i}`, intent: BUY })));
+    await sql(db.url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'plan2-trading:n1'`);
+    await e.engine.idle();
+    const rows = await sql<{ id: string }>(db.url, `SELECT id FROM orders WHERE tenant_id = 'f' AND idempotency_key LIKE 'f-%'`);
+    expect(rows.map((r) => r.id).sort()).toEqual(acks.map((a) => a.order.id).sort());
+    const next = await e.engine.submit({ tenantId: 'f', idempotencyKey: 'f-after', intent: BUY });
+    expect(next.replayed).toBe(false);
+    await until(() => e.intake.owns('f'));
+    const again = await e.engine.submit({ tenantId: 'f', idempotencyKey: 'f-3', intent: BUY });
+    expect(again).toMatchObject({ replayed: true, order: { id: acks[3].order.id } });
+  });
+
+  it('at most maxInFlight acknowledgements wait for their commit; beyond it orders wait for their own', async () => {
+    const e = engine('n1', { maxInFlight: 5 });
+    await owned(e, 'g', 'warm-g');
+    const before = { ...e.intake.stats };
+    await Promise.all(Array.from({ length: 30 }, (_, i) => e.engine.submit({ tenantId: 'g', idempotencyKey: `g-${i}`, intent: BUY })));
+    expect(e.intake.stats.fast - before.fast).toBe(5);
+    expect(e.intake.stats.slow - before.slow).toBe(25);
+    await e.engine.idle();
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE tenant_id = 'g' AND idempotency_key LIKE 'g-%'`)).toEqual([{ n: 30 }]);
+  });
+});
