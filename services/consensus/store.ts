@@ -3,7 +3,7 @@
  * tenant_id. Decisions are written in one multi-row statement per batch (the
  * candle fan-out writes every tenant's decision at once).
  */
-import { prepared, type Db, type Queryable } from '../../lib/storage/db';
+import { prepared, type Db, type Queryable, type Statement } from '../../lib/storage/db';
 import { modelFromJson, EnsembleModel, EnsembleModelJson, modelToJson } from '../../lib/consensus/neural';
 import type { AgentTrust } from '../../lib/consensus/common';
 import type { Decision, FusionMethod, Opinion } from '../../types/agents';
@@ -138,15 +138,17 @@ const INSERT_DECISIONS = prepared(
  * points at a lost decision. Opinions and fusions are stored as json, verbatim
  * (migration 0205).
  */
-export async function insertDecisions(db: Queryable, ds: readonly StoredDecision[]): Promise<void> {
-  if (ds.length === 0) return;
+/** The statement and parameters that insert `ds` (one row: a prepared single insert; more: one json_to_recordset insert). */
+export function decisionInsert(ds: readonly StoredDecision[]): [Statement, unknown[]] {
   if (ds.length === 1) {
     const d = ds[0];
-    await db.query(INSERT_DECISION, [
-      d.id, d.tenantId, d.symbol, d.tf, d.asOf, d.candleT, d.action, d.p.buy, d.p.hold, d.p.sell, d.confidence, d.method,
-      JSON.stringify(d.fusions), JSON.stringify(d.opinions), JSON.stringify(d.abstained), JSON.stringify(d.vetoes), d.latencyMs, d.traceId, d.opinions.length,
-    ]);
-    return;
+    return [
+      INSERT_DECISION,
+      [
+        d.id, d.tenantId, d.symbol, d.tf, d.asOf, d.candleT, d.action, d.p.buy, d.p.hold, d.p.sell, d.confidence, d.method,
+        JSON.stringify(d.fusions), JSON.stringify(d.opinions), JSON.stringify(d.abstained), JSON.stringify(d.vetoes), d.latencyMs, d.traceId, d.opinions.length,
+      ],
+    ];
   }
   const rows = ds.map((d) => ({
     id: d.id,
@@ -169,7 +171,13 @@ export async function insertDecisions(db: Queryable, ds: readonly StoredDecision
     trace_id: d.traceId,
     opinion_count: d.opinions.length,
   }));
-  await db.query(INSERT_DECISIONS, [JSON.stringify(rows)]);
+  return [INSERT_DECISIONS, [JSON.stringify(rows)]];
+}
+
+export async function insertDecisions(db: Queryable, ds: readonly StoredDecision[]): Promise<void> {
+  if (ds.length === 0) return;
+  const [sql, params] = decisionInsert(ds);
+  await db.query(sql, params);
 }
 
 interface DecisionRow {

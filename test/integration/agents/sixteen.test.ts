@@ -44,6 +44,8 @@ async function replay(broker: ServiceBroker, from: number, to: number): Promise<
     while (k < ticks.length && ticks[k].time_msc < end) batch.push(ticks[k++]);
     await broker.emit('ticks.received', { symbol: 'EURUSD', ticks: batch });
     await broker.emit('candle.closed', m1[i]);
+    // Each candle its own turn of the event loop, as when it arrives from the gateway's socket.
+    await new Promise((r) => setImmediate(r));
   }
 }
 
