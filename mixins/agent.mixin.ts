@@ -19,6 +19,9 @@
  * - `status` and `configure` (parameters, per tenant for tenant-scoped agents;
  *   broadcast to the other instances through `agents.configured`);
  * - warms a new (symbol, tf) up from `market-data.candles` when that action exists;
+ * - folds `decision.made` in one turn of the event loop later (in order, and always
+ *   before the next market event, opinion or status): what agents learn from a decision
+ *   must not hold up its other subscribers (risk, and the order it may become);
  * - publishes the facts an agent derives (`drainFacts`, e.g. `regime.changed`)
  *   after each update, in order, through `opts.publish` when given (a service
  *   that must persist before announcing) or else by emit/broadcast.
@@ -126,6 +129,10 @@ export interface AgentRuntime {
   /** Tail of the fact-publishing chain (facts go out in the order they were derived). */
   facts: Promise<void>;
   books: Map<string, Promise<void> | 'fresh'>;
+  /** Events folded in a turn later (DEFERRED), in arrival order. */
+  later: AgentEvent[];
+  /** Fold the deferred events in now (before reading the agent's state). */
+  settle(): void;
   /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
   feed(ev: AgentEvent): void;
 }
@@ -134,8 +141,18 @@ export type AgentThis = { runtime: AgentRuntime; broker: ServiceBroker; logger: 
 
 /** The agent a service built with `createAgentMixin` runs (for services that feed it samples or read its reports). */
 export function agentOf<T extends Agent>(svc: unknown): T {
-  return (svc as AgentThis).runtime.agent as T;
+  const r = (svc as AgentThis).runtime;
+  r.settle();
+  return r.agent as T;
 }
+
+/**
+ * Events an agent learns from after the fact: folded in a turn later, so the emit that
+ * carries them returns to its other subscribers at once (a decision reaches risk without
+ * waiting for five agents' bookkeeping). Market data is folded in at once (an opinion
+ * must reflect it).
+ */
+const DEFERRED: ReadonlySet<AgentEventType> = new Set<AgentEventType>(['decision.made']);
 
 const candleProps = {
   type: 'object',
@@ -230,8 +247,29 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     self.runtime.lastError = { at: Date.now(), message };
   }
 
-  /** Fold one event into the agent; a throwing update is counted and logged, never propagated. */
+  /** Fold in the deferred events, oldest first (before anything that reads or changes the agent's state). */
+  function settle(self: AgentThis): void {
+    const r = self.runtime;
+    if (r.later.length === 0) return;
+    const evs = r.later;
+    r.later = [];
+    for (const ev of evs) fold(self, ev);
+  }
+
+  /** Fold an event into the agent: a DEFERRED one a turn later, any other now (after the deferred ones). */
   function feed(self: AgentThis, ev: AgentEvent): void {
+    const r = self.runtime;
+    if (DEFERRED.has(ev.type)) {
+      r.later.push(ev);
+      if (r.later.length === 1) setImmediate(() => settle(self));
+      return;
+    }
+    settle(self);
+    fold(self, ev);
+  }
+
+  /** Fold one event into the agent; a throwing update is counted and logged, never propagated. */
+  function fold(self: AgentThis, ev: AgentEvent): void {
     try {
       self.runtime.agent.update(ev);
     } catch (e) {
@@ -355,10 +393,13 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         warm: new Map(),
         facts: Promise.resolve(),
         books: new Map(),
+        later: [],
+        settle: () => settle(this),
         feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
     async stopped(this: AgentThis) {
+      settle(this);
       await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,
@@ -384,6 +425,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
             throw new Errors.MoleculerClientError(`candle ${candle.symbol}/${candle.tf} does not match ${symbol}/${tf}`, 422, 'BAD_CANDLE');
           }
           warm(this, symbol, tf);
+          settle(this);
           if (tenantId && descriptor.scope === 'tenant' && !r.books.has(tenantId)) refreshBook(this, tenantId);
           const t0 = performance.now();
           if (candle && descriptor.events.includes('candle.closed')) feed(this, { type: 'candle.closed', candle });
@@ -425,6 +467,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
       status: {
         params: {},
         handler(this: AgentThis): AgentStatus {
+          settle(this);
           const r = this.runtime;
           const { opinions, ...errors } = r.counts;
           return {

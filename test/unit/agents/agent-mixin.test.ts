@@ -1,8 +1,8 @@
 import { ServiceBroker } from 'moleculer';
-import type { Agent, AgentEvent, OpinionDraft } from '../../../lib/agents/agent';
+import type { Agent, AgentEvent, AgentEventType, OpinionDraft } from '../../../lib/agents/agent';
 import { toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { AgentStatus, createAgentMixin } from '../../../mixins/agent.mixin';
+import { agentOf, AgentStatus, createAgentMixin } from '../../../mixins/agent.mixin';
 import { createBroker } from '../../../runner';
 import type { Opinion, OpinionQuery } from '../../../types/agents';
 import type { Candle } from '../../../types/market';
@@ -21,7 +21,7 @@ class ProbeAgent implements Agent {
   readonly id = 'probe';
   readonly group = 'research' as const;
   readonly scope: 'market' | 'tenant' = 'market';
-  readonly events = ['candle.closed'] as const;
+  readonly events: readonly AgentEventType[] = ['candle.closed'];
   closes = new Map<string, Candle>();
   params: P = { mode: 0 };
   update(e: AgentEvent): void {
@@ -180,6 +180,42 @@ describe('agent mixin, portfolio feed from trading.book', () => {
       expect(reads).toBe(2);
     } finally {
       await broker.stop();
+    }
+  });
+
+  it('folds decision.made in a turn later, in order and before the next candle, opinion or read', async () => {
+    const seen: string[] = [];
+    class Learner extends ProbeAgent {
+      override readonly events: readonly AgentEventType[] = ['candle.closed', 'decision.made'];
+      override update(e: AgentEvent): void {
+        seen.push(e.type === 'decision.made' ? `decision ${e.decision.id}` : `candle ${e.type === 'candle.closed' ? e.candle.t : ''}`);
+        super.update(e);
+      }
+    }
+    const b = createBroker(testConfig(), { logger: false });
+    const svc = b.createService({ name: 'agent.learner', mixins: [createAgentMixin(() => new Learner(), { warmupBars: 0 })] });
+    const decision = (id: string) => ({ id, tenantId: 't1', symbol: 'EURUSD', tf: 'M1', asOf: 1, action: 'hold', p: { buy: 0.3, hold: 0.4, sell: 0.3 }, confidence: 0.1, method: 'bayesian', fusions: {}, opinions: [], abstained: [], vetoes: [], latencyMs: 0, traceId: null });
+    await b.start();
+    try {
+      await b.emit('decision.made', decision('d1'));
+      await b.emit('decision.made', decision('d2'));
+      expect(seen).toEqual([]); // the emit returned before the agent learned from it
+      await new Promise((r) => setImmediate(r));
+      expect(seen).toEqual(['decision d1', 'decision d2']);
+      // Deferred events never fall behind market data or an opinion.
+      await b.emit('decision.made', decision('d3'));
+      await b.emit('candle.closed', bar(1.1, 1.1011, 1_700_000_120_000));
+      expect(seen.slice(2)).toEqual(['decision d3', 'candle 1700000120000']);
+      await b.emit('decision.made', decision('d4'));
+      await b.call('agent.learner.opine', { symbol: 'EURUSD', tf: 'M1' });
+      expect(seen[4]).toBe('decision d4');
+      await b.emit('decision.made', decision('d5'));
+      agentOf(svc);
+      expect(seen[5]).toBe('decision d5');
+      await new Promise((r) => setImmediate(r));
+      expect(seen).toHaveLength(6); // folded once
+    } finally {
+      await b.stop();
     }
   });
 });
