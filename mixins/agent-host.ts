@@ -2,8 +2,9 @@
  * `agent-host`: one per node that runs agents (runner.loadServices adds it next to them).
  *
  * `agent-host.opine({agents, tenantAgents?, symbol, tf, asOf?, candle?, tenantId?, budgetMs})`
- * asks the named agents of this node in parallel (each through its own `agent.<id>.opine`,
- * so each is validated, traced and measured as always) and answers for all of them in one
+ * asks the named agents of this node in parallel (each as its action would answer: params
+ * checked, a span per agent, latency measured; called as a function, `localOpine`, or
+ * through `agent.<id>.opine` for an agent not built with the mixin) and answers for all of them in one
  * reply: `{results: [{agent, opinion} | {agent, error: {type, message}}]}`. `agents` are
  * market-scoped (asked without a tenant, as consensus asks them: their opinions are shared
  * by every tenant); `tenantAgents` are asked for `tenantId`, with it in their meta.
@@ -17,7 +18,7 @@
  */
 import { Context, Errors, ServiceSchema } from 'moleculer';
 import { TIMEFRAMES } from '../types/market';
-import { AGENT_SERVICE_PREFIX } from './agent.mixin';
+import { AGENT_SERVICE_PREFIX, localOpine, OpineParams } from './agent.mixin';
 
 export const AGENT_HOST = 'agent-host';
 
@@ -72,11 +73,23 @@ export function agentHostSchema(): ServiceSchema {
           if (tenantAgents.length > 0 && !tenantId) throw new Errors.MoleculerClientError('tenantAgents need a tenantId', 422, 'TENANT_REQUIRED');
           const nodeID = ctx.broker.nodeID;
           const forTenant = Object.assign({}, query, { tenantId });
-          const ask = (agent: string, tenant: boolean) =>
-            (tenant
+          const parent = ctx.requestID ? { id: ctx.id, traceID: ctx.requestID, sampled: ctx.tracing === true } : undefined;
+          const call = (agent: string, tenant: boolean): Promise<unknown> => {
+            // An agent of this broker's own: called as a function (its checks, work and span, no broker call).
+            const here = localOpine(ctx.broker, agent);
+            if (here) {
+              try {
+                return Promise.resolve(here((tenant ? forTenant : query) as OpineParams, tenant ? tenantId : undefined, parent));
+              } catch (e) {
+                return Promise.reject(e);
+              }
+            }
+            return tenant
               ? ctx.call(`${AGENT_SERVICE_PREFIX}${agent}.opine`, forTenant, { nodeID, meta: { tenantId } })
-              : ctx.call(`${AGENT_SERVICE_PREFIX}${agent}.opine`, query, { nodeID })
-            ).then(
+              : ctx.call(`${AGENT_SERVICE_PREFIX}${agent}.opine`, query, { nodeID });
+          };
+          const ask = (agent: string, tenant: boolean) =>
+            call(agent, tenant).then(
               (opinion): HostResult => ({ agent, opinion }),
               (e: unknown): HostResult => {
                 const err = e as { type?: string; message?: string };

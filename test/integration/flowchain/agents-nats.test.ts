@@ -58,4 +58,33 @@ describe('FlowChain with the agents on another node', () => {
     expect(e.nodes).toEqual([`${ns}-a`, `${ns}-b`].sort());
     expect(e.criticalPath.reduce((x, p) => x + p.ms, 0)).toBeCloseTo(e.durationMs, 2);
   }, 90_000);
+
+  it('in one process, the agents are called as functions and each still makes its span in the opine step', async () => {
+    const idb = await createTestDatabase('fcinproc');
+    const p = await startPlatform(
+      setConfig(testConfig({ DATABASE_URL: idb.url, SERVICES: 'market-data,consensus,flowchain,agents/research,agents/decision', CONSENSUS_DEADLINE_MS: '500' })),
+      { logger: false },
+    );
+    try {
+      const pool = new Pool({ connectionString: idb.url });
+      await pool.query("INSERT INTO tenants (id, name, tier) VALUES ('fc2', 'fc2', 'pro')");
+      await pool.end();
+      await p.broker.call('consensus.watchlistSeed', { tenantId: 'fc2', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+      const consensus = p.broker.getLocalService('consensus') as unknown as { hostCalls: number };
+      await ingestMinutes(p.broker, 12);
+      const st = await decisionStats(p.broker, 11, 30_000);
+      expect(consensus.hostCalls).toBe(0);
+      const opine = st.steps.find((x) => x.step === 'opine')!;
+      expect(opine.count).toBe(st.executions.sampled);
+      expect(opine.ops.map((o) => o.op).sort()).toEqual(
+        ['execution-timing', 'fundamental-analysis', 'market-analysis', 'news-sentiment', 'portfolio-optimization', 'risk-assessment', 'strategy-formulation', 'technical-indicator'].map((a) => `agent.${a}.opine`),
+      );
+      const page = await p.broker.call<{ items: Omit<Execution, 'tree'>[] }, object>('flowchain.executions', { chain: 'AI_Decision', limit: 1 }, ADMIN);
+      expect(page.items[0]).toMatchObject({ tenantId: 'fc2', status: 'ok' });
+      expect(page.items[0].steps.find((s) => s.step === 'opine')?.spans).toBe(8);
+    } finally {
+      await p.stop();
+      await idb.drop();
+    }
+  }, 90_000);
 });

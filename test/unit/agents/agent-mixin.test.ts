@@ -2,7 +2,7 @@ import { ServiceBroker } from 'moleculer';
 import type { Agent, AgentEvent, AgentEventType, OpinionDraft } from '../../../lib/agents/agent';
 import { toProbabilities } from '../../../lib/agents/opinion';
 import { applyParams, ParamSchema } from '../../../lib/agents/params';
-import { agentOf, AgentStatus, createAgentMixin } from '../../../mixins/agent.mixin';
+import { agentOf, AgentStatus, createAgentMixin, localOpine } from '../../../mixins/agent.mixin';
 import { createBroker } from '../../../runner';
 import type { Opinion, OpinionQuery } from '../../../types/agents';
 import type { Candle } from '../../../types/market';
@@ -97,6 +97,19 @@ describe('agent mixin', () => {
     const s = await broker.call<AgentStatus, object>('agent.probe.status', {});
     expect(s.errors.invalid).toBe(2);
     expect(s.lastError?.message).toMatch(/invalid output: signal 1.5/);
+  });
+
+  it('localOpine: the agent as a function in this broker, with the action\'s checks and errors', async () => {
+    const here = localOpine(broker, 'probe')!;
+    expect(localOpine(broker, 'nobody')).toBeNull();
+    await setMode(0);
+    const o = here({ symbol: 'EURUSD', tf: 'M1' }, undefined, undefined);
+    const viaBroker = await broker.call<Opinion, object>('agent.probe.opine', { symbol: 'EURUSD', tf: 'M1' });
+    expect({ ...o, latencyMs: 0 }).toEqual({ ...viaBroker, latencyMs: 0 });
+    expect(() => here({ symbol: 'EURUSD', tf: 'X9' as never }, undefined, undefined)).toThrow(expect.objectContaining({ type: 'VALIDATION_ERROR', code: 422 }));
+    await setMode(1);
+    expect(() => here({ symbol: 'EURUSD', tf: 'M1' }, undefined, undefined)).toThrow(expect.objectContaining({ type: 'AGENT_INVALID_OUTPUT' }));
+    await setMode(0);
   });
 
   it('turns an exception into an error reply and keeps serving', async () => {
@@ -218,4 +231,5 @@ describe('agent mixin, portfolio feed from trading.book', () => {
       await b.stop();
     }
   });
+
 });
