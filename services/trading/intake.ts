@@ -214,7 +214,7 @@ export class OrderIntake {
   private tenant(tenantId: string): TenantIntake {
     let t = this.tenants.get(tenantId);
     if (!t) {
-      t = { state: 'shared', keys: new BloomFilter(), pending: new Map(), confirmedWhileLoading: [], retryAt: 0, claim: 0 };
+      t = { state: 'shared', keys: new BloomFilter({ capacity: 64 }), pending: new Map(), confirmedWhileLoading: [], retryAt: 0, claim: 0 };
       this.tenants.set(tenantId, t);
     }
     if (t.state === 'shared' && t.retryAt <= this.now() && !this.closed) this.claim(tenantId, t);
@@ -242,7 +242,8 @@ export class OrderIntake {
       }
       // Held from here on: no other session adds keys, so the keys read now are all of them.
       t.state = 'loading';
-      const keys = new BloomFilter({ capacity: 4096 });
+      // Small to start (a tenant's first stage is ≈ 0.5 KB); the filter grows by stages as keys arrive.
+      const keys = new BloomFilter({ capacity: 256 });
       for await (const page of this.keyPages(tenantId)) for (const k of page) keys.add(k);
       if (t.claim !== claim || t.state !== 'loading') return; // the session was lost meanwhile
       for (const k of t.confirmedWhileLoading) keys.add(k);
