@@ -7,7 +7,16 @@
  * pool until the database takes it (a unique violation then means the first attempt had
  * committed). `settled()` waits for every write in flight: readers call it first and see
  * their own writes. Without a usable session the write goes through the pool and waits.
+ *
+ * With a journal (`journal`), each handed-off write is appended to a local file first and
+ * `replay()` at the next start stores what a dead process had announced but not seen
+ * committed (see lib/storage/ack-journal.ts for why the kernel's copy is not enough).
+ * Statements must be insert-once (a replayed row that is already there is a unique
+ * violation, taken as done).
  */
+import * as fs from 'node:fs';
+import { UnavailableError } from '../errors';
+import { AckJournal } from './ack-journal';
 import { isConnectionError } from './adapters/pg';
 import type { Db, Statement } from './db';
 import { PipelinedConnection } from './pipelined-connection';
@@ -26,7 +35,12 @@ export interface HandoffOptions {
   what: string;
   /** Writes in flight at most; beyond it `write` waits for its own commit (default 256). */
   maxInFlight?: number;
+  /** A journal of handed-off writes: its directory and name, and the statements it may hold (by name, for replay). */
+  journal?: { dir: string; name: string; statements: readonly Statement[] };
 }
+
+/** A journal record: the statement's name and its parameters. */
+type Written = [string, unknown[]];
 
 function isUniqueViolation(e: unknown): boolean {
   return (e as { code?: string })?.code === '23505';
@@ -36,8 +50,41 @@ export class HandoffWriter {
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
   readonly stats = { handedOff: 0, awaited: 0, retried: 0, failed: 0 };
+  private readonly journal: AckJournal<Written> | null;
 
-  constructor(private readonly o: HandoffOptions) {}
+  constructor(private readonly o: HandoffOptions) {
+    this.journal = o.journal ? new AckJournal<Written>(o.journal.dir, o.journal.name) : null;
+  }
+
+  /**
+   * Store what processes that are gone had handed off but not seen committed (their
+   * journals), then delete those journals. Returns the records replayed. A record the
+   * database refuses is logged and dropped; a database that is down keeps the file.
+   */
+  async replay(): Promise<number> {
+    const j = this.o.journal;
+    if (!j) return 0;
+    const byName = new Map(j.statements.map((st) => [st.name, st]));
+    let n = 0;
+    for (const { file, records } of AckJournal.orphans<Written>(j.dir, j.name)) {
+      for (const [name, params] of records) {
+        const sql = byName.get(name);
+        if (!sql) {
+          this.o.logger.error(`${this.o.what}: journal ${file} holds a statement this version does not know (${name}); skipped`);
+          continue;
+        }
+        try {
+          await this.o.db.query(sql, params);
+        } catch (e) {
+          if (isConnectionError(e) || e instanceof UnavailableError) throw e;
+          if (!isUniqueViolation(e)) this.o.logger.error(`${this.o.what}: a journaled write was refused on replay: ${(e as Error).message}`);
+        }
+        n++;
+      }
+      fs.rmSync(file, { force: true });
+    }
+    return n;
+  }
 
   /** Resolves once the statement is in the kernel (or, failing that, committed). */
   async write(sql: Statement, params: readonly unknown[]): Promise<void> {
@@ -47,11 +94,15 @@ export class HandoffWriter {
       await this.o.db.query(sql, params);
       return;
     }
+    const journal = this.journal;
+    journal?.append([sql.name, params as unknown[]]);
     const sent = this.o.conn.send(sql, params);
-    const done = sent.rows.then(
-      () => undefined,
-      (e: unknown) => this.retry(sql, params, e),
-    );
+    const done = sent.rows
+      .then(
+        () => undefined,
+        (e: unknown) => this.retry(sql, params, e),
+      )
+      .finally(() => journal?.confirmed());
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done)).catch(() => undefined);
     if (sent.handedOff) {
@@ -72,6 +123,7 @@ export class HandoffWriter {
   async close(): Promise<void> {
     await this.settled();
     this.closed = true;
+    this.journal?.close();
     await this.o.conn.close();
   }
 

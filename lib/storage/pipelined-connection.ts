@@ -3,11 +3,12 @@
  * moment it is sent, without waiting for the replies of those before it.
  *
  * `send` reports whether the statement's bytes are already in the kernel when it returns
- * (`handedOff`). From then on the statement no longer depends on this process: if the
- * process dies, the kernel still delivers the buffered bytes and the server runs them
- * (it reads and executes a complete message before it notices the client is gone). A
- * caller may therefore acknowledge work as soon as its write is handed off, with the same
- * durability as an asynchronous commit, and learn the outcome from `rows` afterwards.
+ * (`handedOff`): nothing of it is left to do in this process. That alone does not make it
+ * survive the process: when a client dies, PostgreSQL finishes the statement it is running,
+ * fails to send the reply and ends the session, so the statements queued behind it never
+ * run (and a reset connection can drop bytes the server had not read yet). A caller that
+ * acknowledges on hand-off keeps its own record until the outcome arrives in `rows`
+ * (lib/storage/ack-journal.ts).
  *
  * The session is what session-level state hangs on (advisory locks, `SET`): when it is
  * lost, `onReset` says so, and the next `connect` opens a fresh one.

@@ -34,6 +34,8 @@ import type { TenantMeta } from '../../types/meta';
 import { AgentRef, gather, MarketOpinionCache } from './gather';
 import { HostBatch } from './host-batch';
 import * as store from './store';
+import * as path from 'node:path';
+import { journalName } from '../../lib/storage/ack-journal';
 import { HandoffWriter } from '../../lib/storage/handoff-writer';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 
@@ -635,8 +637,12 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
           db: this.db,
           logger: this.logger,
           what: 'consensus: decisions',
+          journal: { dir: path.join(config().dataDir, 'journal'), name: journalName('decisions', url), statements: [store.INSERT_DECISION, store.INSERT_DECISIONS] },
         })
       : null;
+    // Decisions a process that stopped had announced but not seen committed.
+    const replayed = (await this.decisionWriter?.replay()) ?? 0;
+    if (replayed > 0) this.logger.warn(`consensus: replayed ${replayed} decision write(s) from the journal of a process that stopped`);
     await Promise.all([this.reloadWatchlists(), this.reloadReliability(), this.reloadModel()]);
   },
 

@@ -111,7 +111,7 @@ export interface StoredDecision extends Decision {
 const DECISION_COLUMNS = 'id, tenant_id, symbol, tf, as_of, candle_t, action, p_buy, p_hold, p_sell, confidence, method, fusions, opinions, abstained, vetoes, latency_ms, trace_id, opinion_count';
 
 /** One decision, typed parameters (the per-candle case): no JSON recordset to parse on the server. */
-const INSERT_DECISION = prepared(
+export const INSERT_DECISION = prepared(
   'decisions.insert',
   `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
    INSERT INTO decisions (${DECISION_COLUMNS})
@@ -119,7 +119,7 @@ const INSERT_DECISION = prepared(
 );
 
 /** Many decisions (one candle fanned out to every watching tenant): one JSON recordset. */
-const INSERT_DECISIONS = prepared(
+export const INSERT_DECISIONS = prepared(
   'decisions.insertMany',
   `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
    INSERT INTO decisions (${DECISION_COLUMNS})

@@ -15,8 +15,8 @@
  *
  * Durability: paper accounts write through `fastDb` (asynchronous commit: an application
  * crash loses nothing, a database-server crash may lose the last fraction of a second of
- * paper orders); a paper order of an owned tenant is acknowledged once its INSERT is in
- * the kernel (the same guarantee, intake.ts) and routed after the commit; live (MT5)
+ * paper orders); a paper order of an owned tenant is acknowledged once it is journaled and
+ * its INSERT is in the kernel (the same guarantee, intake.ts) and routed after the commit; live (MT5)
  * accounts always write with synchronous commit before routing.
  */
 import { DomainError, NotFoundError, UnavailableError } from '../../lib/errors';

@@ -13,16 +13,23 @@
  * writes in flight. A key the filter has never seen is new: no round trip is needed to
  * learn it. A "maybe" (a used key, or a 0.1 % false positive) takes the ordinary path.
  *
- * Acknowledgement. A new paper order's INSERT is written to the pipelined session; once
- * its bytes are in the kernel (`handedOff`) it no longer depends on this process, and the
- * order is acknowledged. Routing still waits for the commit (fills reference the row).
- * This is the durability paper orders already had with asynchronous commit: a process
- * crash loses nothing, a database-server crash may lose the last fraction of a second.
- * Live (MT5) orders are always written with synchronous commit and awaited.
+ * Acknowledgement. A new paper order is appended to the node's journal (lib/storage/
+ * ack-journal.ts: one local `write`) and its INSERT written to the pipelined session; once
+ * the INSERT's bytes are in the kernel (`handedOff`) the order is acknowledged. Routing
+ * still waits for the commit (fills reference the row). If the process dies first, the
+ * next start replays the journal (`replayJournals`): the kernel's copy alone is not
+ * enough, since PostgreSQL ends a session whose client is gone after the statement it is
+ * running, and the rest of the pipeline is never run. This is the durability paper orders
+ * already had with asynchronous commit: a process crash loses nothing, a database-server
+ * crash may lose the last fraction of a second. Live (MT5) orders are always written with
+ * synchronous commit and awaited.
  */
+import * as fs from 'node:fs';
 import { UnavailableError } from '../../lib/errors';
+import { isConnectionError } from '../../lib/storage/adapters/pg';
 import type { Db } from '../../lib/storage/db';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
+import { AckJournal, journalName } from '../../lib/storage/ack-journal';
 import { BloomFilter } from '../../lib/util/bloom';
 import type { Order } from '../../types/trading';
 import * as store from './trading.store';
@@ -76,6 +83,18 @@ export interface IntakeOptions {
    * instead of queueing without bound.
    */
   maxInFlight?: number;
+  /** Directory of the acknowledgement journal (`<dir>/<journalName>-<pid>.jsonl`); none: no fast path. */
+  journalDir?: string;
+  /** The journal's name: one per database, so a journal is only ever replayed into the database it was written for. */
+  journalName?: string;
+}
+
+/** A journal record: the acknowledged order's INSERT_ORDER parameters (serialised once: the risk stamp is already JSON in them). */
+type Acked = unknown[];
+
+/** The intake journal's name for a database. */
+export function journalNameFor(databaseUrl: string): string {
+  return journalName('intake', databaseUrl);
 }
 
 /** Another node owns the tenant: send the order there. */
@@ -96,11 +115,37 @@ export class OrderIntake {
   private readonly now: () => number;
   private closed = false;
   private inFlight = 0;
+  private readonly journal: AckJournal<Acked> | null;
   /** Fast-path acknowledgements, and those that waited for the statement to leave. */
   readonly stats = { fast: 0, fastAwaited: 0, slow: 0, reconciled: 0 };
 
   constructor(private readonly o: IntakeOptions) {
     this.now = o.now ?? Date.now;
+    this.journal = o.journalDir ? new AckJournal<Acked>(o.journalDir, o.journalName ?? 'intake') : null;
+  }
+
+  /**
+   * Before taking orders: store the orders that processes which have died had acknowledged
+   * but not seen committed (their journals), then delete those journals. Returns how many
+   * records were replayed (a record already stored counts too: it is found by its key).
+   */
+  async replayJournals(): Promise<number> {
+    if (!this.o.journalDir) return 0;
+    let n = 0;
+    for (const { file, records } of AckJournal.orphans<Acked>(this.o.journalDir, this.o.journalName ?? 'intake')) {
+      for (const params of records) {
+        try {
+          await this.insertRow(params);
+        } catch (e) {
+          // The database is down: keep the file for the next start. Anything else is this record's own problem.
+          if ((e instanceof UnavailableError && !(e instanceof OwnedElsewhere)) || isConnectionError(e)) throw e;
+          this.o.logger.error(`trading: acknowledged order ${String(params[0])} of ${String(params[1])} could not be replayed: ${(e as Error).message}`);
+        }
+        n++;
+      }
+      fs.rmSync(file, { force: true });
+    }
+    return n;
   }
 
   /** The session was lost: its locks went with it. Every tenant is claimed again on its next order. */
@@ -125,15 +170,18 @@ export class OrderIntake {
     const t = this.tenant(tenantId);
     const p = t.pending.get(key);
     if (p) return { kind: 'pending', order: p.order, hash: p.hash };
-    if (t.state === 'owned' && this.o.conn.ready && this.inFlight < (this.o.maxInFlight ?? 512) && !t.keys.mayContain(key)) return { kind: 'new' };
+    if (t.state === 'owned' && this.journal && this.o.conn.ready && this.inFlight < (this.o.maxInFlight ?? 512) && !t.keys.mayContain(key)) return { kind: 'new' };
     return { kind: 'ask' };
   }
 
   /** Write a paper order whose key `lookup` just called new. */
   write(order: Order, hash: string): FastWrite {
     const t = this.tenants.get(order.tenantId);
-    if (!t || t.state !== 'owned') throw new Error(`intake: write for ${order.tenantId}, which this node does not own`);
-    const sent = this.o.conn.send(store.INSERT_ORDER, store.insertParams(order, hash));
+    if (!t || t.state !== 'owned' || !this.journal) throw new Error(`intake: write for ${order.tenantId}, which this node does not own`);
+    const journal = this.journal;
+    const params = store.insertParams(order, hash);
+    journal.append(params);
+    const sent = this.o.conn.send(store.INSERT_ORDER, params);
     this.inFlight++;
     const written = this.track(
       store.insertedOrNull(sent.rows, order).then(
@@ -148,6 +196,7 @@ export class OrderIntake {
     ).finally(() => {
       this.inFlight--;
       t.pending.delete(order.idempotencyKey);
+      journal.confirmed();
     });
     t.pending.set(order.idempotencyKey, { order, hash, written });
     if (sent.handedOff) this.stats.fast++;
@@ -185,6 +234,20 @@ export class OrderIntake {
     }
   }
 
+  /** A journal record's INSERT (replay): stored, or already there under its key. */
+  private async insertRow(params: readonly unknown[]): Promise<void> {
+    const tenantId = String(params[1]);
+    const t = this.tenant(tenantId);
+    await this.o.conn.connect();
+    try {
+      const rows = await this.o.conn.send(store.INSERT_ORDER, params).rows;
+      if (rows.length === 0) throw new OwnedElsewhere(tenantId, await this.ownerOf(tenantId));
+      this.confirmed(t, String(params[3]));
+    } catch (e) {
+      if (!store.isKeyTaken(e)) throw e;
+    }
+  }
+
   /** Wait until the tenant's fast-path writes have settled (read-your-writes for readers). */
   async settled(tenantId: string): Promise<void> {
     const t = this.tenants.get(tenantId);
@@ -200,6 +263,7 @@ export class OrderIntake {
   async close(): Promise<void> {
     await this.idle();
     this.closed = true;
+    this.journal?.close();
     await this.o.conn.close();
   }
 

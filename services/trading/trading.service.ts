@@ -5,6 +5,7 @@
  * agents and clients reach the market only through risk. Everything else is tenant-scoped
  * and read from `ctx.meta.tenantId`.
  */
+import * as path from 'node:path';
 import { Context, Errors, ServiceSchema, ServiceSettingSchema } from 'moleculer';
 import { config } from '../../config';
 import { emitUnder, TraceParent, traceParent } from '../../flowchain/trace-parent';
@@ -20,7 +21,7 @@ import type { TenantMeta } from '../../types/meta';
 import type { Quote, SubmitParams } from '../../types/trading';
 import { GatewayUnreachable, Mt5Command, Mt5Reply } from './brokers';
 import { TradingEngine } from './engine';
-import { OrderIntake, OwnedElsewhere } from './intake';
+import { journalNameFor, OrderIntake, OwnedElsewhere } from './intake';
 import * as store from './trading.store';
 
 /** The one service allowed to call `trading.submit` (and trading itself, forwarding to the node that owns a tenant). */
@@ -270,6 +271,8 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           }),
           db: this.db,
           logger: this.logger,
+          journalDir: path.join(config().dataDir, 'journal'),
+          journalName: journalNameFor(asyncUrl),
         })
       : null;
     this.prices = new BrokerPriceSource((action, params) => this.broker.call(action, params));
@@ -295,6 +298,9 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
       },
       logger: this.logger,
     });
+    // Orders a previous process acknowledged but did not see committed, then orders left in `new`.
+    const replayed = (await this.intake?.replayJournals()) ?? 0;
+    if (replayed > 0) this.logger.warn(`trading: replayed ${replayed} acknowledged order(s) from the journal of a process that stopped`);
     const r = await this.engine.recover();
     if (r.paperRouted + r.mt5Unknown > 0) this.logger.warn(`trading: recovered ${r.paperRouted} paper order(s) left in new; ${r.mt5Unknown} MT5 order(s) marked unknown`);
     const metrics = this.broker.isMetricsEnabled() ? this.broker.metrics : null;

@@ -3,6 +3,8 @@
  * intake tests drive directly, in this process or in a child that is killed mid-flight
  * (`node dist/test/helpers/intake-engine.js <url> <tenant> <orders>`).
  */
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { STANDARD_SYMBOLS } from '../../lib/trading/price-source';
@@ -18,19 +20,22 @@ export interface IntakeEngine {
   close(): Promise<void>;
 }
 
+/** Where this process's intake journals go unless a test names a directory. */
+export const JOURNALS = path.join(os.tmpdir(), `plan2-intake-${process.pid}`);
+
 export function asyncUrl(url: string): string {
   const u = new URL(url);
   u.searchParams.set('options', '-c synchronous_commit=off');
   return u.toString();
 }
 
-export function intakeEngine(url: string, name: string, opts: { maxInFlight?: number } = {}): IntakeEngine {
+export function intakeEngine(url: string, name: string, opts: { maxInFlight?: number; journalDir?: string } = {}): IntakeEngine {
   const db = new PgDb({ connectionString: url, max: 4 });
   const fastDb = new PgDb({ connectionString: asyncUrl(url), max: 4 });
   const logger = { info: () => undefined, warn: () => undefined, error: (...a: unknown[]) => process.stderr.write(`${a.map(String).join(' ')}\n`) };
   let intake: OrderIntake | null = null;
   const conn = new PipelinedConnection({ connectionString: asyncUrl(url), applicationName: `plan2-trading:${name}`, onReset: () => intake?.sessionLost() });
-  intake = new OrderIntake({ conn, db, logger, maxInFlight: opts.maxInFlight });
+  intake = new OrderIntake({ conn, db, logger, maxInFlight: opts.maxInFlight, journalDir: opts.journalDir ?? JOURNALS });
   const quote: Quote = { symbol: 'EURUSD', bid: 1.1, ask: 1.1002, time_msc: Date.now() };
   const events: IntakeEngine['events'] = [];
   const engine = new TradingEngine({
@@ -67,8 +72,8 @@ export async function owned(e: IntakeEngine, tenantId: string, warmKey: string):
 
 // The child: acknowledge `orders` orders on the fast path, print their ids, and die before reading any reply.
 if (require.main === module) {
-  const [url, tenantId, n] = process.argv.slice(2);
-  const e = intakeEngine(url, 'crash-child');
+  const [url, tenantId, n, journalDir] = process.argv.slice(2);
+  const e = intakeEngine(url, 'crash-child', { journalDir });
   void (async () => {
     await owned(e, tenantId, 'warm');
     await e.intake.idle();

@@ -1,4 +1,7 @@
 /** HandoffWriter on a real PostgreSQL: writes announced on hand-off, committed behind, retried after a lost session. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import { prepared } from '../../lib/storage/db';
 import { HandoffWriter } from '../../lib/storage/handoff-writer';
@@ -68,5 +71,25 @@ describe('HandoffWriter (real PostgreSQL)', () => {
     await w.settled();
     expect(await db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 2 }]);
     await w.close();
+  });
+
+  it('with a journal: each handed-off write is kept until committed, and a dead process\'s journal is replayed once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-j-'));
+    const journal = { dir, name: 'items', statements: [INSERT] };
+    const w = new HandoffWriter({ conn: new PipelinedConnection({ connectionString: tdb.url, applicationName: 'handoff-j' }), db, logger, what: 'items', journal });
+    await w.write(INSERT, [1, 'one']);
+    const own = path.join(dir, `items-${process.pid}.jsonl`);
+    expect(fs.readFileSync(own, 'utf8')).toBe('["handoff.insert",[1,"one"]]\n'); // kept while its commit is on the way
+    await w.settled();
+    expect(fs.statSync(own).size).toBe(0);
+    // What a process killed with writes in flight leaves behind: one already stored, one not, one unknown statement, a torn line.
+    fs.writeFileSync(path.join(dir, 'items-99999999.jsonl'), '["handoff.insert",[1,"one"]]\n["handoff.insert",[2,"two"]]\n["old.statement",[3]]\n["handoff.ins');
+    expect(await w.replay()).toBe(2);
+    expect(await db.query('SELECT id, body FROM items ORDER BY id')).toEqual([{ id: 1, body: 'one' }, { id: 2, body: 'two' }]);
+    expect(logged.some((l) => /does not know \(old.statement\)/.test(l))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'items-99999999.jsonl'))).toBe(false);
+    expect(await w.replay()).toBe(0);
+    await w.close();
+    expect(fs.existsSync(own)).toBe(false);
   });
 });

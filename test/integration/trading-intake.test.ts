@@ -4,11 +4,15 @@
  * a round trip, and what survives a killed process or a lost session.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTestDatabase, TestDatabase } from '../helpers/infra';
 import { BUY, IntakeEngine, intakeEngine, owned } from '../helpers/intake-engine';
 import { createTenants, sql, until } from '../helpers/trading';
 import { OwnedElsewhere } from '../../services/trading/intake';
+import { insertParams } from '../../services/trading/trading.store';
+import type { Order } from '../../types/trading';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import { migrate, readMigrations } from '../../lib/storage/migrate';
 import { MIGRATIONS_DIR } from '../../paths';
@@ -18,7 +22,7 @@ const CHILD = path.join(__dirname, '..', '..', 'dist', 'test', 'helpers', 'intak
 describe('order intake (real PostgreSQL)', () => {
   let db: TestDatabase;
   const open: IntakeEngine[] = [];
-  const engine = (name: string, opts?: { maxInFlight?: number }) => {
+  const engine = (name: string, opts?: { maxInFlight?: number; journalDir?: string }) => {
     const e = intakeEngine(db.url, name, opts);
     open.push(e);
     return e;
@@ -93,10 +97,11 @@ describe('order intake (real PostgreSQL)', () => {
     await until(() => e2.intake.owns('d'));
   });
 
-  it('orders acknowledged by a process killed before it read any reply are all stored, and routed once on restart', async () => {
-    const e = engine('n1');
+  it('orders acknowledged by a process killed before it read any reply are all stored after the journal is replayed, and routed once', async () => {
+    const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-crash-'));
+    const e = engine('n1', { journalDir });
     await e.engine.bookOf('e', 'paper'); // the account exists before the child runs
-    const child = spawn(process.execPath, [CHILD, db.url, 'e', '40'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, db.url, 'e', '40', journalDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
@@ -104,10 +109,12 @@ describe('order intake (real PostgreSQL)', () => {
     expect(signal).toBe('SIGKILL');
     const { ids, fast } = JSON.parse(out.trim()) as { ids: string[]; fast: number };
     expect(fast).toBeGreaterThanOrEqual(40);
-    const stored = await until(async () => {
-      const rows = await sql<{ id: string }>(db.url, `SELECT id FROM orders WHERE tenant_id = 'e' AND idempotency_key LIKE 'crash-%'`);
-      return rows.length === 40 ? rows : null;
-    });
+    // What the server ran before it noticed the client was gone is stored; the journal has every acknowledged order.
+    const journals = fs.readdirSync(journalDir).filter((f) => f.startsWith('intake-'));
+    expect(journals.length).toBe(2); // the child's, and this engine's own (empty)
+    expect(await e.intake.replayJournals()).toBe(40);
+    expect(fs.readdirSync(journalDir).filter((f) => f.startsWith('intake-')).length).toBe(1);
+    const stored = await sql<{ id: string }>(db.url, `SELECT id FROM orders WHERE tenant_id = 'e' AND idempotency_key LIKE 'crash-%'`);
     expect(stored.map((r) => r.id).sort()).toEqual([...ids].sort());
     // The restarted engine finds them in `new` and fills each exactly once.
     const r = await e.engine.recover();
@@ -115,6 +122,7 @@ describe('order intake (real PostgreSQL)', () => {
     await e.engine.idle();
     const fills = await sql<{ n: number; orders: number }>(db.url, `SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM fills WHERE tenant_id = 'e' AND order_id = ANY($1)`, [ids]);
     expect(fills).toEqual([{ n: 40, orders: 40 }]);
+    expect(await e.intake.replayJournals()).toBe(0);
   });
 
   it('a lost session: writes in flight are confirmed or written again, and the tenant is claimed again', async () => {
@@ -141,5 +149,23 @@ describe('order intake (real PostgreSQL)', () => {
     expect(e.intake.stats.slow - before.slow).toBe(25);
     await e.engine.idle();
     expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE tenant_id = 'g' AND idempotency_key LIKE 'g-%'`)).toEqual([{ n: 30 }]);
+  });
+
+  it('a journal record the database refuses (a volume its check forbids) is logged and skipped; the others are stored', async () => {
+    const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-replay-'));
+    const e = engine('n1', { journalDir });
+    await e.engine.bookOf('g', 'paper');
+    const order = (tenantId: string, key: string, volume = 0.01) => ({
+      id: `o_${key}`, tenantId, accountId: 'paper', idempotencyKey: key, decisionId: null, symbol: 'EURUSD', side: 'buy', type: 'market', volume,
+      price: null, sl: null, tp: null, trailing: null, positionId: null, status: 'new', filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null,
+      comment: null, origin: 'client', risk: null, history: [{ status: 'new', at: 1 }], createdAt: 1, updatedAt: 1, expiresAt: null,
+    });
+    fs.writeFileSync(
+      path.join(journalDir, 'intake-99999999.jsonl'),
+      [insertParams(order('g', 'lost-1', 0) as Order, 'h'), insertParams(order('g', 'replayed-1') as Order, 'h')].map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
+    expect(await e.intake.replayJournals()).toBe(2);
+    expect(await sql(db.url, `SELECT id, status FROM orders WHERE idempotency_key IN ('lost-1', 'replayed-1')`)).toEqual([{ id: 'o_replayed-1', status: 'new' }]);
+    expect(fs.existsSync(path.join(journalDir, 'intake-99999999.jsonl'))).toBe(false);
   });
 });

@@ -38,6 +38,15 @@ export interface PgDbOptions {
 export class PgDb implements Db {
   readonly kind: Db['kind'];
   readonly pool: Pool;
+  /**
+   * Embedded PGlite: one statement (or transaction) at a time. pglite-socket feeds every
+   * connection into one engine message by message, so two connections' extended-protocol
+   * messages interleave when one arrives in several chunks (large parameters), and a Bind
+   * lands on another connection's unnamed statement: wrong parameters, or "portal does not
+   * exist" (test/integration/pglite-serial.test.ts). The engine runs one statement at a
+   * time anyway, so nothing is lost by queueing here.
+   */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PgDbOptions) {
     this.kind = opts.kind ?? 'postgres';
@@ -58,6 +67,17 @@ export class PgDb implements Db {
   }
 
   async query<R = Row>(sql: string | Statement, params?: readonly unknown[]): Promise<R[]> {
+    return this.kind === 'pglite' ? this.exclusive(() => this.run<R>(sql, params)) : this.run<R>(sql, params);
+  }
+
+  /** Run `fn` after everything queued before it (PGlite, see `tail`). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run<R = Row>(sql: string | Statement, params?: readonly unknown[]): Promise<R[]> {
     try {
       const res = await this.pool.query(this.config(sql, params));
       return res.rows as R[];
@@ -76,6 +96,11 @@ export class PgDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    // On PGlite the whole transaction holds the queue: `fn` must use `tx`, never this Db.
+    return this.kind === 'pglite' ? this.exclusive(() => this.runTransaction(fn)) : this.runTransaction(fn);
+  }
+
+  private async runTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();

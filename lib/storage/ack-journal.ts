@@ -1,0 +1,101 @@
+/**
+ * What was acknowledged before the database confirmed it, kept in a local file until it is.
+ *
+ * A write handed to a pipelined session is in the kernel, but that is not enough to
+ * survive the process: when a client dies, PostgreSQL finishes the statement it is running,
+ * fails to send the reply and ends the session, so statements still queued behind it are
+ * never run (and a reset connection may drop bytes the server had not yet read). So each
+ * acknowledged record is appended here first (one `write`, no fsync: it survives the
+ * process, like the asynchronous commit it stands in for), and the file is emptied
+ * whenever nothing is waiting for confirmation. A process that starts replays the files
+ * of processes that are gone (`orphans`), then deletes them.
+ *
+ * One file per process: `<dir>/<name>-<pid>.jsonl`, one JSON record per line.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** A journal name for what `prefix` writes to a database: one per database (host, port, name), so it is only ever replayed there. */
+export function journalName(prefix: string, databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  return `${prefix}-${createHash('sha256').update(`${u.hostname}:${u.port || 5432}${u.pathname}`).digest('hex').slice(0, 12)}`;
+}
+
+export interface Orphan<T> {
+  file: string;
+  records: T[];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class AckJournal<T = unknown> {
+  readonly file: string;
+  private fd: number | null;
+  private unconfirmed = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly name: string,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+    this.file = path.join(dir, `${name}-${process.pid}.jsonl`);
+    this.fd = fs.openSync(this.file, 'a');
+  }
+
+  /** Records not yet confirmed. */
+  get pending(): number {
+    return this.unconfirmed;
+  }
+
+  /** Append a record (before acknowledging it). */
+  append(record: T): void {
+    if (this.fd === null) throw new Error(`journal ${this.file} is closed`);
+    fs.writeSync(this.fd, JSON.stringify(record) + '\n');
+    this.unconfirmed++;
+  }
+
+  /** One record is confirmed (stored, or known never to need storing); the file empties when none is left. */
+  confirmed(): void {
+    if (this.unconfirmed > 0) this.unconfirmed--;
+    if (this.unconfirmed === 0 && this.fd !== null) fs.ftruncateSync(this.fd, 0);
+  }
+
+  /** Close; the file goes when nothing is unconfirmed, and stays for the next start otherwise. */
+  close(): void {
+    if (this.fd === null) return;
+    fs.closeSync(this.fd);
+    this.fd = null;
+    if (this.unconfirmed === 0) fs.rmSync(this.file, { force: true });
+  }
+
+  /** The records left by processes of this name that are no longer running (a torn last line is skipped). */
+  static orphans<T>(dir: string, name: string): Orphan<T>[] {
+    if (!fs.existsSync(dir)) return [];
+    const re = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)\\.jsonl$`);
+    const out: Orphan<T>[] = [];
+    for (const f of fs.readdirSync(dir)) {
+      const m = re.exec(f);
+      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+      const file = path.join(dir, f);
+      const records: T[] = [];
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          records.push(JSON.parse(line) as T);
+        } catch {
+          // a line cut short by the crash: its write never completed, so it was never acknowledged
+        }
+      }
+      out.push({ file, records });
+    }
+    return out;
+  }
+}

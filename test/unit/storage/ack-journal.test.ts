@@ -1,0 +1,42 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AckJournal } from '../../../lib/storage/ack-journal';
+
+describe('AckJournal', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ackj-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps records until each is confirmed, and empties the file when none is left', () => {
+    const j = new AckJournal<{ id: number }>(dir, 'intake');
+    j.append({ id: 1 });
+    j.append({ id: 2 });
+    expect(fs.readFileSync(j.file, 'utf8')).toBe('{"id":1}\n{"id":2}\n');
+    j.confirmed();
+    expect(j.pending).toBe(1);
+    expect(fs.statSync(j.file).size).toBeGreaterThan(0); // one still unconfirmed: both lines stay
+    j.confirmed();
+    expect(fs.statSync(j.file).size).toBe(0);
+    j.append({ id: 3 });
+    expect(fs.readFileSync(j.file, 'utf8')).toBe('{"id":3}\n');
+    j.confirmed();
+    j.close();
+    expect(fs.existsSync(j.file)).toBe(false);
+  });
+
+  it('orphans: files of processes that are gone, with a torn last line skipped; never a live process\'s', () => {
+    const j = new AckJournal<{ id: number }>(dir, 'intake');
+    j.append({ id: 9 });
+    // A pid that is not running (far above pid_max on Linux), and one that is (this process's parent).
+    fs.writeFileSync(path.join(dir, 'intake-99999999.jsonl'), '{"id":1}\n{"id":2}\n{"id":');
+    fs.writeFileSync(path.join(dir, `intake-${process.ppid}.jsonl`), '{"id":7}\n');
+    fs.writeFileSync(path.join(dir, 'other-99999999.jsonl'), '{"id":8}\n');
+    const o = AckJournal.orphans<{ id: number }>(dir, 'intake');
+    expect(o).toEqual([{ file: path.join(dir, 'intake-99999999.jsonl'), records: [{ id: 1 }, { id: 2 }] }]);
+    j.close();
+    expect(fs.existsSync(j.file)).toBe(true); // closed with a record unconfirmed: kept for the next start
+  });
+});
