@@ -10,7 +10,10 @@
  * whenever nothing is waiting for confirmation. A process that starts replays the files
  * of processes that are gone (`orphans`), then deletes them.
  *
- * One file per process: `<dir>/<name>-<pid>.jsonl`, one JSON record per line.
+ * One file per process: `<dir>/<name>-<pid>.jsonl`, one JSON record per line. A file this
+ * process would open but finds non-empty belongs to an earlier process with the same pid
+ * (a container's process is often pid 1 on every start): it is set aside as
+ * `<name>-orphan-<time>.jsonl`, and orphans are always replayed.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -47,6 +50,9 @@ export class AckJournal<T = unknown> {
   ) {
     fs.mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, `${name}-${process.pid}.jsonl`);
+    if (fs.existsSync(this.file) && fs.statSync(this.file).size > 0) {
+      fs.renameSync(this.file, path.join(dir, `${name}-orphan-${Date.now()}-${process.hrtime.bigint()}.jsonl`));
+    }
     this.fd = fs.openSync(this.file, 'a');
   }
 
@@ -79,11 +85,13 @@ export class AckJournal<T = unknown> {
   /** The records left by processes of this name that are no longer running (a torn last line is skipped). */
   static orphans<T>(dir: string, name: string): Orphan<T>[] {
     if (!fs.existsSync(dir)) return [];
-    const re = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)\\.jsonl$`);
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const live = new RegExp(`^${escaped}-(\\d+)\\.jsonl$`);
+    const setAside = new RegExp(`^${escaped}-orphan-[\\d-]+\\.jsonl$`);
     const out: Orphan<T>[] = [];
     for (const f of fs.readdirSync(dir)) {
-      const m = re.exec(f);
-      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+      const m = live.exec(f);
+      if (m ? Number(m[1]) === process.pid || alive(Number(m[1])) : !setAside.test(f)) continue;
       const file = path.join(dir, f);
       const records: T[] = [];
       for (const line of fs.readFileSync(file, 'utf8').split('\n')) {

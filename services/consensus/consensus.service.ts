@@ -2,7 +2,8 @@
  * `consensus`: asks every enabled agent for its opinion under a deadline, fuses
  * them three ways (weighted, Bayesian, neural ensemble; one acts per tenant),
  * persists the decision with every opinion and emits `decision.made` (on a real
- * PostgreSQL once the INSERT has left the process; readers here wait for it to commit).
+ * PostgreSQL once the row is journaled and its INSERT has left the process; readers here
+ * wait for it to commit).
  *
  * - Triggers on `candle.closed` for every tenant watching that symbol and
  *   timeframe (table `watchlists`); `consensus.decide` (REST `POST /decisions`)

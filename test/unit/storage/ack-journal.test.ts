@@ -39,4 +39,16 @@ describe('AckJournal', () => {
     j.close();
     expect(fs.existsSync(j.file)).toBe(true); // closed with a record unconfirmed: kept for the next start
   });
+
+  it('a non-empty file under this process\'s own pid (a container restarted as pid 1) is set aside and replayed, not emptied', () => {
+    fs.writeFileSync(path.join(dir, `intake-${process.pid}.jsonl`), '{"id":5}\n');
+    const j = new AckJournal<{ id: number }>(dir, 'intake');
+    expect(fs.statSync(j.file).size).toBe(0);
+    j.append({ id: 6 });
+    j.confirmed();
+    const o = AckJournal.orphans<{ id: number }>(dir, 'intake');
+    expect(o.map((x) => x.records)).toEqual([[{ id: 5 }]]);
+    expect(path.basename(o[0].file)).toMatch(/^intake-orphan-[\d-]+\.jsonl$/);
+    j.close();
+  });
 });
