@@ -135,9 +135,19 @@ export type LocalOpine = (params: OpineParams, tenantId: string | undefined, par
  * `createAgentMixin` service.
  */
 export function localOpine(broker: ServiceBroker, id: string): LocalOpine | null {
-  const svc = broker.getLocalService(agentServiceName(id)) as { opineHere?: LocalOpine } | undefined;
-  return typeof svc?.opineHere === 'function' ? svc.opineHere : null;
+  let known = localAgents.get(broker);
+  if (!known) localAgents.set(broker, (known = new Map()));
+  let f = known.get(id);
+  if (f === undefined) {
+    const svc = broker.getLocalService(agentServiceName(id)) as { opineHere?: LocalOpine } | undefined;
+    f = typeof svc?.opineHere === 'function' ? svc.opineHere : null;
+    known.set(id, f);
+  }
+  return f;
 }
+
+/** `localOpine`'s answers per broker; an agent service starting or stopping forgets its own. */
+const localAgents = new WeakMap<ServiceBroker, Map<string, LocalOpine | null>>();
 
 /** Runtime state kept on the service instance. */
 export interface AgentRuntime {
@@ -481,7 +491,11 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
+    started(this: AgentThis) {
+      localAgents.get(this.broker)?.delete(descriptor.id);
+    },
     async stopped(this: AgentThis) {
+      localAgents.get(this.broker)?.delete(descriptor.id);
       settle(this);
       await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },

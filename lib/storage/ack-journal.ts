@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { processAlive } from '../util/process';
 
 /** A journal name for what `prefix` writes to a database: one per database (host, port, name), so it is only ever replayed there. */
 export function journalName(prefix: string, databaseUrl: string): string {
@@ -28,15 +29,6 @@ export function journalName(prefix: string, databaseUrl: string): string {
 export interface Orphan<T> {
   file: string;
   records: T[];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class AckJournal<T = unknown> {
@@ -91,7 +83,7 @@ export class AckJournal<T = unknown> {
     const out: Orphan<T>[] = [];
     for (const f of fs.readdirSync(dir)) {
       const m = live.exec(f);
-      if (m ? Number(m[1]) === process.pid || alive(Number(m[1])) : !setAside.test(f)) continue;
+      if (m ? Number(m[1]) === process.pid || processAlive(Number(m[1])) : !setAside.test(f)) continue;
       const file = path.join(dir, f);
       const records: T[] = [];
       for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
@@ -105,5 +97,33 @@ export class AckJournal<T = unknown> {
       out.push({ file, records });
     }
     return out;
+  }
+
+  /**
+   * Store the orphans' records through `store`, then delete their files; returns the
+   * records replayed (`store` answering false skips one uncounted). A record `store`
+   * refuses goes to `refused` and is dropped; an error `down` calls the database being
+   * down propagates, and the file stays for the next start.
+   */
+  static async replay<T>(
+    dir: string,
+    name: string,
+    store: (record: T) => Promise<boolean | void>,
+    on: { down(e: unknown): boolean; refused(record: T, e: unknown): void },
+  ): Promise<number> {
+    let n = 0;
+    for (const { file, records } of AckJournal.orphans<T>(dir, name)) {
+      for (const r of records) {
+        try {
+          if ((await store(r)) === false) continue;
+        } catch (e) {
+          if (on.down(e)) throw e;
+          on.refused(r, e);
+        }
+        n++;
+      }
+      fs.rmSync(file, { force: true });
+    }
+    return n;
   }
 }

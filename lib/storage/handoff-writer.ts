@@ -14,23 +14,18 @@
  * Statements must be insert-once (a replayed row that is already there is a unique
  * violation, taken as done).
  */
-import * as fs from 'node:fs';
 import { UnavailableError } from '../errors';
 import { AckJournal } from './ack-journal';
 import { isConnectionError } from './adapters/pg';
 import type { Db, Statement } from './db';
 import { PipelinedConnection } from './pipelined-connection';
-
-export interface HandoffLogger {
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-}
+import type { Logger } from '../util/logger';
 
 export interface HandoffOptions {
   conn: PipelinedConnection;
   /** The pool used when the session is unusable, and for retries. */
   db: Db;
-  logger: HandoffLogger;
+  logger: Logger;
   /** What the rows are, for log lines ("decisions"). */
   what: string;
   /** Writes in flight at most; beyond it `write` waits for its own commit (default 256). */
@@ -65,25 +60,24 @@ export class HandoffWriter {
     const j = this.o.journal;
     if (!j) return 0;
     const byName = new Map(j.statements.map((st) => [st.name, st]));
-    let n = 0;
-    for (const { file, records } of AckJournal.orphans<Written>(j.dir, j.name)) {
-      for (const [name, params] of records) {
+    return AckJournal.replay<Written>(
+      j.dir,
+      j.name,
+      async ([name, params]) => {
         const sql = byName.get(name);
         if (!sql) {
-          this.o.logger.error(`${this.o.what}: journal ${file} holds a statement this version does not know (${name}); skipped`);
-          continue;
+          this.o.logger.error(`${this.o.what}: a journal holds a statement this version does not know (${name}); skipped`);
+          return false;
         }
-        try {
-          await this.o.db.query(sql, params);
-        } catch (e) {
-          if (isConnectionError(e) || e instanceof UnavailableError) throw e;
+        await this.o.db.query(sql, params);
+      },
+      {
+        down: (e) => isConnectionError(e) || e instanceof UnavailableError,
+        refused: (_r, e) => {
           if (!isUniqueViolation(e)) this.o.logger.error(`${this.o.what}: a journaled write was refused on replay: ${(e as Error).message}`);
-        }
-        n++;
-      }
-      fs.rmSync(file, { force: true });
-    }
-    return n;
+        },
+      },
+    );
   }
 
   /** Resolves once the statement is in the kernel (or, failing that, committed). */

@@ -27,7 +27,7 @@ import { probBetterThan } from '../../lib/consensus/beta';
 import { createRunner, EnsembleRunner } from '../../lib/consensus/neural';
 import { DomainError, NotFoundError } from '../../lib/errors';
 import { AGENT_HOST } from '../../mixins/agent-host';
-import { AGENT_SERVICE_PREFIX, AgentDescriptor, AgentStatus, LocalOpine, localOpine, OpineParams } from '../../mixins/agent.mixin';
+import { AGENT_SERVICE_PREFIX, AgentDescriptor, AgentStatus, localOpine, OpineParams } from '../../mixins/agent.mixin';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
 import type { Decision, FusionMethod, Opinion } from '../../types/agents';
 import { Candle, TF_MS, TIMEFRAMES, Timeframe } from '../../types/market';
@@ -69,17 +69,14 @@ interface Vars {
   correlation: SignalCorrelation;
   observed: Map<string, number>;
   inflight: Set<Promise<unknown>>;
-  /** Decision rows on a real PostgreSQL: announced once their INSERT has left the process (lib/storage/handoff-writer.ts). */
+  /** Decision rows on a real PostgreSQL: announced once journaled and their INSERT has left the process (lib/storage/handoff-writer.ts). */
   decisionWriter: HandoffWriter | null;
-  /** Agents in this broker as functions (null: call through the broker). */
-  locals: Map<string, LocalOpine | null>;
   chains: Map<string, Promise<unknown>>;
 }
 
 interface Methods {
   agents(): AgentInfo[];
   hostFor(a: AgentInfo): string | null;
-  localAgent(id: string): LocalOpine | null;
   tenantState(tenantId: string): Promise<TenantState>;
   tierOf(meta: Partial<TenantMeta>): Promise<Tier>;
   reloadWatchlists(): Promise<void>;
@@ -367,7 +364,6 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     },
     '$services.changed'(this: This) {
       this.agentList = null;
-      this.locals.clear();
     },
     'consensus.settings.changed': {
       async handler(this: This, ctx: Context<{ tenantId: string; watchlist?: boolean }>) {
@@ -406,19 +402,9 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
 
     /**
      * The node whose agent-host to ask for `a`, or null to call the agent itself: an agent
-     * running here is called as a function (`localAgent`); one elsewhere
+     * running here is called as a function (`localOpine`); one elsewhere
      * through a host on one of its nodes, turn about when several run it.
      */
-    /** The agent as a function when it runs in this broker (mixins/agent.mixin.ts `localOpine`), cached until the services change. */
-    localAgent(id: string): LocalOpine | null {
-      let f = this.locals.get(id);
-      if (f === undefined) {
-        f = localOpine(this.broker, id);
-        this.locals.set(id, f);
-      }
-      return f;
-    },
-
     hostFor(a: AgentInfo): string | null {
       const here = this.broker.nodeID;
       if (a.nodes.includes(here)) return null;
@@ -524,7 +510,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
           const node = this.hostFor(a as AgentInfo);
           if (node !== null) return viaHost.ask(node, a.id, a.scope === 'tenant');
           const params = a.scope === 'tenant' ? { ...query, tenantId } : query;
-          const here = this.localAgent(a.id);
+          const here = localOpine(this.broker, a.id);
           if (here) {
             // An agent in this process: called as a function, with the span its action would have made.
             try {
@@ -609,7 +595,6 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
 
   created() {
     this.decisionWriter = null;
-    this.locals = new Map();
     this.agentList = null;
     this.hostNodes = new Set();
     this.hostTurn = 0;

@@ -29,17 +29,14 @@ import type { PriceSource } from '../../lib/trading/price-source';
 import { requestHash } from '../../lib/trading/request-hash';
 import { validateOrder, validateQuote, validateStops } from '../../lib/trading/validate';
 import type { Db } from '../../lib/storage/db';
+import type { Logger } from '../../lib/util/logger';
 import type { Account, AccountMode, Book, Fill, Order, OrderIntent, OrderStatus, Position, Quote, SubmitParams, SymbolSpec } from '../../types/trading';
 import { Broker, Mt5Broker, Mt5Send, PaperBroker, RouteResult } from './brokers';
 import type { OrderIntake } from './intake';
 import { WorkingOrders } from './working-orders';
 import * as store from './trading.store';
 
-export interface EngineLogger {
-  info(...a: unknown[]): void;
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-}
+export type EngineLogger = Required<Logger>;
 
 export interface QuoteCache {
   observe(q: Quote): void;

@@ -24,13 +24,13 @@
  * crash may lose the last fraction of a second. Live (MT5) orders are always written with
  * synchronous commit and awaited.
  */
-import * as fs from 'node:fs';
 import { UnavailableError } from '../../lib/errors';
 import { isConnectionError } from '../../lib/storage/adapters/pg';
 import type { Db } from '../../lib/storage/db';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
-import { AckJournal, journalName } from '../../lib/storage/ack-journal';
+import { AckJournal } from '../../lib/storage/ack-journal';
 import { BloomFilter } from '../../lib/util/bloom';
+import type { Logger } from '../../lib/util/logger';
 import type { Order } from '../../types/trading';
 import * as store from './trading.store';
 
@@ -64,16 +64,11 @@ export interface FastWrite {
   written: Promise<Order | null>;
 }
 
-export interface IntakeLogger {
-  warn(...a: unknown[]): void;
-  error(...a: unknown[]): void;
-}
-
 export interface IntakeOptions {
   conn: PipelinedConnection;
   /** For reading keys and owners (a pool, not the intake session). */
   db: Db;
-  logger: IntakeLogger;
+  logger: Logger;
   now?: () => number;
   /** Keys read per page when loading a tenant's filter. */
   pageSize?: number;
@@ -92,10 +87,6 @@ export interface IntakeOptions {
 /** A journal record: the acknowledged order's INSERT_ORDER parameters (serialised once: the risk stamp is already JSON in them). */
 type Acked = unknown[];
 
-/** The intake journal's name for a database. */
-export function journalNameFor(databaseUrl: string): string {
-  return journalName('intake', databaseUrl);
-}
 
 /** Another node owns the tenant: send the order there. */
 export class OwnedElsewhere extends UnavailableError {
@@ -131,21 +122,10 @@ export class OrderIntake {
    */
   async replayJournals(): Promise<number> {
     if (!this.o.journalDir) return 0;
-    let n = 0;
-    for (const { file, records } of AckJournal.orphans<Acked>(this.o.journalDir, this.o.journalName ?? 'intake')) {
-      for (const params of records) {
-        try {
-          await this.insertRow(params);
-        } catch (e) {
-          // The database is down: keep the file for the next start. Anything else is this record's own problem.
-          if ((e instanceof UnavailableError && !(e instanceof OwnedElsewhere)) || isConnectionError(e)) throw e;
-          this.o.logger.error(`trading: acknowledged order ${String(params[0])} of ${String(params[1])} could not be replayed: ${(e as Error).message}`);
-        }
-        n++;
-      }
-      fs.rmSync(file, { force: true });
-    }
-    return n;
+    return AckJournal.replay<Acked>(this.o.journalDir, this.o.journalName ?? 'intake', (params) => this.insertRow(params).then(() => undefined), {
+      down: (e) => (e instanceof UnavailableError && !(e instanceof OwnedElsewhere)) || isConnectionError(e),
+      refused: (params, e) => this.o.logger.error(`trading: acknowledged order ${String(params[0])} of ${String(params[1])} could not be replayed: ${(e as Error).message}`),
+    });
   }
 
   /** The session was lost: its locks went with it. Every tenant is claimed again on its next order. */
@@ -209,12 +189,21 @@ export class OrderIntake {
    * null when the key is taken. Throws OwnedElsewhere when another node owns the tenant.
    */
   async insert(order: Order, hash: string, opts: { syncCommit?: boolean } = {}): Promise<Order | null> {
-    const t = this.tenant(order.tenantId);
     this.stats.slow++;
+    return (await this.insertRow(store.insertParams(order, hash), opts.syncCommit === true)) ? order : null;
+  }
+
+  /**
+   * One INSERT_ORDER (parameters as `store.insertParams` lays them out) through the intake
+   * session and awaited: true when stored, false when its key is taken. Throws
+   * OwnedElsewhere when another node owns the tenant.
+   */
+  private async insertRow(params: readonly unknown[], syncCommit = false): Promise<boolean> {
+    const tenantId = String(params[1]);
+    const t = this.tenant(tenantId);
     await this.o.conn.connect();
-    const params = store.insertParams(order, hash);
     let rows: Promise<unknown[]>;
-    if (opts.syncCommit) {
+    if (syncCommit) {
       // The session commits asynchronously; a live order waits for its commit to be durable.
       // The three statements leave together: nothing else is written between them.
       void this.o.conn.send('SET synchronous_commit TO on').rows.catch(() => undefined);
@@ -223,29 +212,16 @@ export class OrderIntake {
     } else {
       rows = this.o.conn.send(store.INSERT_ORDER, params).rows;
     }
+    let stored = true;
     try {
-      const r = await store.insertedOrNull(rows, order);
-      if (r) this.confirmed(t, order.idempotencyKey);
-      if (t.state === 'shared' && !this.closed) this.claim(order.tenantId, t); // the guard passed: nobody owns it now
-      return r;
-    } catch (e) {
-      if (e instanceof store.IntakeOwnedElsewhere) throw new OwnedElsewhere(order.tenantId, await this.ownerOf(order.tenantId));
-      throw e;
-    }
-  }
-
-  /** A journal record's INSERT (replay): stored, or already there under its key. */
-  private async insertRow(params: readonly unknown[]): Promise<void> {
-    const tenantId = String(params[1]);
-    const t = this.tenant(tenantId);
-    await this.o.conn.connect();
-    try {
-      const rows = await this.o.conn.send(store.INSERT_ORDER, params).rows;
-      if (rows.length === 0) throw new OwnedElsewhere(tenantId, await this.ownerOf(tenantId));
-      this.confirmed(t, String(params[3]));
+      if ((await rows).length === 0) throw new OwnedElsewhere(tenantId, await this.ownerOf(tenantId));
     } catch (e) {
       if (!store.isKeyTaken(e)) throw e;
+      stored = false;
     }
+    if (stored) this.confirmed(t, String(params[3]));
+    if (t.state === 'shared' && !this.closed) this.claim(tenantId, t); // the guard passed: nobody owns it now
+    return stored;
   }
 
   /** Wait until the tenant's fast-path writes have settled (read-your-writes for readers). */

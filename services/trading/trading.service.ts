@@ -12,6 +12,7 @@ import { emitUnder, TraceParent, traceParent } from '../../flowchain/trace-paren
 import { DomainError, NotFoundError } from '../../lib/errors';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import type { Db } from '../../lib/storage/db';
+import { journalName } from '../../lib/storage/ack-journal';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { BrokerPriceSource } from '../../lib/trading/price-source';
 import { ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
@@ -21,7 +22,7 @@ import type { TenantMeta } from '../../types/meta';
 import type { Quote, SubmitParams } from '../../types/trading';
 import { GatewayUnreachable, Mt5Command, Mt5Reply } from './brokers';
 import { TradingEngine } from './engine';
-import { journalNameFor, OrderIntake, OwnedElsewhere } from './intake';
+import { OrderIntake, OwnedElsewhere } from './intake';
 import * as store from './trading.store';
 
 /** The one service allowed to call `trading.submit` (and trading itself, forwarding to the node that owns a tenant). */
@@ -272,7 +273,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           db: this.db,
           logger: this.logger,
           journalDir: path.join(config().dataDir, 'journal'),
-          journalName: journalNameFor(asyncUrl),
+          journalName: journalName('intake', asyncUrl),
         })
       : null;
     this.prices = new BrokerPriceSource((action, params) => this.broker.call(action, params));

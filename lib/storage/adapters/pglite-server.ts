@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { processAlive } from '../../util/process';
 
 export interface EmbeddedServer {
   url: string;
@@ -20,21 +21,12 @@ interface Endpoint {
   pid: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The URL of an embedded server another live process is serving for this data dir, if any. */
 export function runningEmbeddedUrl(dataDir: string): string | null {
   const file = path.join(dataDir, 'db.json');
   try {
     const ep = JSON.parse(fs.readFileSync(file, 'utf8')) as Endpoint;
-    if (ep.pid !== process.pid && alive(ep.pid)) return `postgres://postgres@${ep.host}:${ep.port}/postgres?sslmode=disable`;
+    if (ep.pid !== process.pid && processAlive(ep.pid)) return `postgres://postgres@${ep.host}:${ep.port}/postgres?sslmode=disable`;
   } catch {
     /* no server recorded */
   }

@@ -8,9 +8,23 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { setConfig } from '../../../config';
 import { Platform, startPlatform } from '../../../runner';
-import type { Execution } from '../../../types/flowchain';
+import type { ChainStats, Execution } from '../../../types/flowchain';
 import { createTestDatabase, NATS_URL, TestDatabase, testConfig } from '../../helpers/infra';
 import { ADMIN, decisionStats, ingestMinutes, waitFor } from './fixtures';
+
+/**
+ * A tenant watching EURUSD M1 and 12 minutes of ticks, a batch per minute: 11 closed M1
+ * candles, 11 decisions. FlowChain's AI_Decision stats, and consensus's agent-host calls.
+ */
+async function elevenDecisions(p: Platform, url: string, tenantId: string): Promise<{ st: ChainStats; hostCalls: number }> {
+  const pool = new Pool({ connectionString: url });
+  await pool.query("INSERT INTO tenants (id, name, tier) VALUES ($1, $1, 'pro')", [tenantId]);
+  await pool.end();
+  await p.broker.call('consensus.watchlistSeed', { tenantId, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
+  await ingestMinutes(p.broker, 12);
+  const st = await decisionStats(p.broker, 11, 30_000);
+  return { st, hostCalls: (p.broker.getLocalService('consensus') as unknown as { hostCalls: number }).hostCalls };
+}
 
 describe('FlowChain with the agents on another node', () => {
   let db: TestDatabase;
@@ -35,15 +49,8 @@ describe('FlowChain with the agents on another node', () => {
     b = await startPlatform(testConfig({ TRANSPORTER: NATS_URL, NAMESPACE: ns, NODE_ID: `${ns}-b`, SERVICES: 'agents/research,agents/decision' }), { logger: false });
     const pa = a;
     await waitFor(() => pa.broker.registry.getServiceList({ onlyAvailable: true }).filter((s) => s.name.startsWith('agent.')).length === 8, 15_000, 'the agents');
-    const pool = new Pool({ connectionString: db.url });
-    await pool.query("INSERT INTO tenants (id, name, tier) VALUES ('fc1', 'fc1', 'pro')");
-    await pool.end();
-    await pa.broker.call('consensus.watchlistSeed', { tenantId: 'fc1', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
-    const consensus = pa.broker.getLocalService('consensus') as unknown as { hostCalls: number };
-    // 12 minutes of ticks, a batch per minute: 11 closed M1 candles, 11 decisions.
-    await ingestMinutes(pa.broker, 12);
-    const st = await decisionStats(pa.broker, 11, 30_000);
-    expect(consensus.hostCalls).toBe(11);
+    const { st, hostCalls } = await elevenDecisions(pa, db.url, 'fc1');
+    expect(hostCalls).toBe(11);
     const opine = st.steps.find((x) => x.step === 'opine')!;
     expect(opine.count).toBe(st.executions.sampled);
     const ops = opine.ops.map((o) => o.op);
@@ -66,14 +73,8 @@ describe('FlowChain with the agents on another node', () => {
       { logger: false },
     );
     try {
-      const pool = new Pool({ connectionString: idb.url });
-      await pool.query("INSERT INTO tenants (id, name, tier) VALUES ('fc2', 'fc2', 'pro')");
-      await pool.end();
-      await p.broker.call('consensus.watchlistSeed', { tenantId: 'fc2', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
-      const consensus = p.broker.getLocalService('consensus') as unknown as { hostCalls: number };
-      await ingestMinutes(p.broker, 12);
-      const st = await decisionStats(p.broker, 11, 30_000);
-      expect(consensus.hostCalls).toBe(0);
+      const { st, hostCalls } = await elevenDecisions(p, idb.url, 'fc2');
+      expect(hostCalls).toBe(0);
       const opine = st.steps.find((x) => x.step === 'opine')!;
       expect(opine.count).toBe(st.executions.sampled);
       expect(opine.ops.map((o) => o.op).sort()).toEqual(
