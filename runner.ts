@@ -16,6 +16,8 @@ import { CODE_EXT, CODE_ROOT } from './paths';
 import { ErrorsMiddleware } from './middlewares/errors.middleware';
 import { useLightSpans } from './flowchain/light-span';
 import { AGENT_HOST, agentHostSchema } from './mixins/agent-host';
+import { agentDescriptorOf } from './mixins/agent.mixin';
+import type { AgentEventType } from './lib/agents/agent';
 import { closeDb, getMigratedDb } from './lib/storage/connect';
 import { UnavailableError } from './lib/errors';
 
@@ -79,18 +81,22 @@ export function createBroker(cfg: Config, overrides: Partial<BrokerOptions> = {}
 /** Load the selected services into `broker`; returns their keys. */
 export function loadServices(broker: ServiceBroker, cfg: Config, entries = discoverServices()): string[] {
   const keys: string[] = [];
+  const schemas: ServiceSchema[] = [];
   for (const e of entries) {
     if (!selectService(e.key, cfg.services)) continue;
     // A service module default-exports a schema, a list of schemas, or a factory `(cfg) => schema(s)`.
     const mod = require(e.file) as { default?: ServiceExport };
     const exp = typeof mod.default === 'function' ? mod.default(cfg) : mod.default;
-    const schemas = exp === undefined ? [] : Array.isArray(exp) ? exp : [exp];
-    for (const s of schemas) broker.createService(s);
+    schemas.push(...(exp === undefined ? [] : Array.isArray(exp) ? exp : [exp]));
     keys.push(e.key);
   }
   if (keys.length === 0) throw new Error(`SERVICES=${cfg.services.join(',')} selects no service; known: ${entries.map((e) => e.key).join(', ')}`);
-  // A node running agents answers for all of them in one message (mixins/agent-host.ts).
-  if (keys.some((k) => k.startsWith('agents/')) && !broker.getLocalService(AGENT_HOST)) broker.createService(agentHostSchema());
+  // A node running agents answers for all of them in one message, and receives their events
+  // once for all of them (mixins/agent-host.ts): created first, so the agents register with it.
+  const feeds = new Set<AgentEventType>();
+  for (const s of schemas) for (const t of agentDescriptorOf(s)?.events ?? []) feeds.add(t);
+  if (keys.some((k) => k.startsWith('agents/')) && !broker.getLocalService(AGENT_HOST)) broker.createService(agentHostSchema([...feeds].sort()));
+  for (const s of schemas) broker.createService(s);
   return keys;
 }
 

@@ -21,7 +21,7 @@
  *
  * Needs PostgreSQL (BENCH_PG_URL) and NATS (BENCH_NATS_URL) for the broker
  * parts; a part whose server is unreachable is reported as skipped.
- * `npm run build && npm run bench -- decision-sixteen [bars=1350] [warmup=600]`
+ * `npm run build && npm run bench -- decision-sixteen [bars=1350] [warmup=600] [parts=inProcess,overNats,pureCompute,training]`
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -350,22 +350,31 @@ async function training(): Promise<Record<string, unknown>> {
 const bench: Bench = async (args) => {
   const bars = Number(args[0] ?? 1350);
   const warmup = Number(args[1] ?? 600);
+  const parts = new Set((args[2] ?? 'inProcess,overNats,pureCompute,training').split(','));
   const day = bundledEurusdDay();
   const feed = replayDays(day, 3);
   const load0 = os.loadavg();
   const result: Record<string, unknown> = { bars, warmup, timed: bars - warmup, agents: 16, goals: { inProcessP99Ms: 2, natsP99Ms: 5 } };
-  process.stderr.write('  in-process…\n');
-  result.inProcess = await inProcess(feed, bars, warmup);
-  process.stderr.write('  over NATS…\n');
-  result.overNats = await overNats(feed, bars, warmup);
-  const p99 = (x: unknown) => ((x as { candleToDecisionMs?: { p99: number } }).candleToDecisionMs?.p99 ?? Infinity);
+  if (parts.has('inProcess')) {
+    process.stderr.write('  in-process…\n');
+    result.inProcess = await inProcess(feed, bars, warmup);
+  }
+  if (parts.has('overNats')) {
+    process.stderr.write('  over NATS…\n');
+    result.overNats = await overNats(feed, bars, warmup);
+  }
+  const p99 = (x: unknown) => ((x as { candleToDecisionMs?: { p99: number } } | undefined)?.candleToDecisionMs?.p99 ?? Infinity);
   result.goalMet = { inProcessP99: p99(result.inProcess) <= 2, natsP99: p99(result.overNats) <= 5 };
   // After the broker runs: its sixteen agents' state, garbage once measured, would
   // otherwise be swept during them.
-  process.stderr.write('  pure compute…\n');
-  result.pureCompute = pureCompute(day, bars, warmup);
-  process.stderr.write('  training…\n');
-  result.training = await training();
+  if (parts.has('pureCompute')) {
+    process.stderr.write('  pure compute…\n');
+    result.pureCompute = pureCompute(day, bars, warmup);
+  }
+  if (parts.has('training')) {
+    process.stderr.write('  training…\n');
+    result.training = await training();
+  }
   result.loadAverage = { before: load0.map((x) => +x.toFixed(2)), after: os.loadavg().map((x) => +x.toFixed(2)) };
   return result;
 };

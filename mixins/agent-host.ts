@@ -15,10 +15,17 @@
  * when every agent has answered or `budgetMs` has passed; an agent still thinking then is
  * left out of the reply, and consensus records it as abstained when its deadline fires,
  * as it would an agent called on its own.
+ *
+ * It also receives the node's agents' events (`feeds`: the event types they declare) once
+ * per node and folds each into every agent of the node that wants it, by function call
+ * (agentDispatch): one event context, payload check and handler chain per candle or tick
+ * batch instead of one per agent. It is created before the agents (runner.loadServices);
+ * an agent created on a broker without a host, or later, subscribes itself.
  */
-import { Context, Errors, ServiceSchema } from 'moleculer';
+import { Context, Errors, ServiceBroker, ServiceSchema } from 'moleculer';
+import type { AgentEventType } from '../lib/agents/agent';
 import { TIMEFRAMES } from '../types/market';
-import { AGENT_SERVICE_PREFIX, localOpine, OpineParams } from './agent.mixin';
+import { AGENT_SERVICE_PREFIX, agentDispatch, AgentReceiver, localOpine, OpineParams, toAgentEvent } from './agent.mixin';
 
 export const AGENT_HOST = 'agent-host';
 
@@ -53,9 +60,29 @@ function settleWithin<T>(ps: Promise<T>[], ms: number): Promise<(T | undefined)[
   });
 }
 
-export function agentHostSchema(): ServiceSchema {
-  return {
+export function agentHostSchema(feeds: readonly AgentEventType[] = []): ServiceSchema {
+  const events: Record<string, { tracing: false; handler(this: { table?: ReadonlyMap<AgentEventType, AgentReceiver[]> }, ctx: Context<unknown>): void }> = {};
+  for (const type of feeds) {
+    events[type] = {
+      tracing: false,
+      handler(ctx) {
+        const list = this.table?.get(type);
+        if (!list || list.length === 0) return;
+        const ev = toAgentEvent(type, ctx.params);
+        for (const receive of list) receive(ev);
+      },
+    };
+  }
+  const schema = {
     name: AGENT_HOST,
+    events,
+    /** Every node's host gets every event (its own group), as each agent instance would. */
+    merged(this: { broker: ServiceBroker }, s: ServiceSchema) {
+      for (const def of Object.values(s.events ?? {})) (def as { group?: string }).group = `${AGENT_HOST}@${this.broker.nodeID}`;
+    },
+    created(this: { broker: ServiceBroker; table?: ReadonlyMap<AgentEventType, AgentReceiver[]> }) {
+      this.table = agentDispatch(this.broker, feeds);
+    },
     actions: {
       opine: {
         params: {
@@ -103,4 +130,5 @@ export function agentHostSchema(): ServiceSchema {
       },
     },
   };
+  return schema as unknown as ServiceSchema;
 }

@@ -149,6 +149,35 @@ export function localOpine(broker: ServiceBroker, id: string): LocalOpine | null
 /** `localOpine`'s answers per broker; an agent service starting or stopping forgets its own. */
 const localAgents = new WeakMap<ServiceBroker, Map<string, LocalOpine | null>>();
 
+/**
+ * Events a node's agent-host receives once and hands to its agents (mixins/agent-host.ts),
+ * per broker: the agents' folds, by event type. An agent created on a broker whose host
+ * dispatches one of its events registers here instead of subscribing itself: one event
+ * context per node instead of one per agent (sixteen on each candle and tick batch).
+ */
+export type AgentReceiver = (ev: AgentEvent | null) => void;
+const dispatchers = new WeakMap<ServiceBroker, Map<AgentEventType, AgentReceiver[]>>();
+
+/** Make `broker` dispatch these event types to its agents created from now on; returns the table the host reads. */
+export function agentDispatch(broker: ServiceBroker, types: readonly AgentEventType[]): ReadonlyMap<AgentEventType, AgentReceiver[]> {
+  let table = dispatchers.get(broker);
+  if (!table) dispatchers.set(broker, (table = new Map()));
+  for (const t of types) if (!table.has(t)) table.set(t, []);
+  return table;
+}
+
+/** The agent descriptor of a service schema built with `createAgentMixin` (directly or through its mixins); null for others. */
+export function agentDescriptorOf(schema: unknown): AgentDescriptor | null {
+  if (!isObj(schema)) return null;
+  const d = isObj(schema.metadata) ? (schema.metadata as { agent?: AgentDescriptor }).agent : undefined;
+  if (d) return d;
+  for (const m of Array.isArray(schema.mixins) ? schema.mixins : []) {
+    const found = agentDescriptorOf(m);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Runtime state kept on the service instance. */
 export interface AgentRuntime {
   agent: Agent;
@@ -164,6 +193,10 @@ export interface AgentRuntime {
   later: AgentEvent[];
   /** Fold the deferred events in now (before reading the agent's state). */
   settle(): void;
+  /** Folds registered with the node's agent-host, by event type (agentDispatch). */
+  receivers: Partial<Record<AgentEventType, AgentReceiver>>;
+  /** The agent's maintenance (Agent.maintain) is scheduled: at the end of the turn of an opinion, or by a timer. */
+  maintenance: { immediate: NodeJS.Immediate | null; timer: NodeJS.Timeout | null };
   /** `opine`'s params check for in-process calls, compiled on first use (null: no validator). */
   checkParams?: ((p: unknown) => true | unknown[]) | null;
   /** Fold an event in as the subscriptions do (errors counted, derived facts published): for services that replay history into their agent. */
@@ -186,6 +219,9 @@ export function agentOf<T extends Agent>(svc: unknown): T {
  * must reflect it).
  */
 const DEFERRED: ReadonlySet<AgentEventType> = new Set<AgentEventType>(['decision.made']);
+
+/** How long after a bar an agent's maintenance waits for the bar's opinion to be asked before it runs anyway. */
+const MAINTENANCE_FALLBACK_MS = 200;
 
 const candleProps = {
   type: 'object',
@@ -319,6 +355,36 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
       self.logger.error(`${name}: update(${ev.type}) failed: ${(e as Error).message}`);
     }
     if (self.runtime.agent.drainFacts) publishFacts(self);
+    // Nobody may ask for this bar's opinion: its maintenance still runs, a while later.
+    if (self.runtime.agent.maintenanceDue?.() && !self.runtime.maintenance.timer) {
+      self.runtime.maintenance.timer = setTimeout(() => maintain(self), MAINTENANCE_FALLBACK_MS);
+      self.runtime.maintenance.timer.unref();
+    }
+  }
+
+  /**
+   * Run the agent's maintenance (a refit) now; errors are counted and logged. It is due after
+   * the opinion of the bar that queued it, off that decision's path: scheduled at the end of the
+   * turn an opinion is given in (`afterOpinion`), else by the fallback timer.
+   */
+  function maintain(self: AgentThis): void {
+    const r = self.runtime;
+    if (r.maintenance.timer) clearTimeout(r.maintenance.timer);
+    if (r.maintenance.immediate) clearImmediate(r.maintenance.immediate);
+    r.maintenance.timer = r.maintenance.immediate = null;
+    try {
+      r.agent.maintain?.();
+    } catch (e) {
+      r.counts.update++;
+      fail(self, `maintain: ${(e as Error).message}`);
+      self.logger.error(`${name}: maintenance failed: ${(e as Error).message}`);
+    }
+    if (r.agent.drainFacts) publishFacts(self);
+  }
+
+  function afterOpinion(self: AgentThis): void {
+    const r = self.runtime;
+    if (!r.maintenance.immediate && r.agent.maintenanceDue?.()) r.maintenance.immediate = setImmediate(() => maintain(self));
   }
 
   /** Publish what the agent derived, in order; failures are logged (a fact is never retried blind). */
@@ -418,6 +484,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     op.latencyMs = latencyMs;
     r.counts.opinions++;
     r.lastOpinion = op;
+    afterOpinion(self);
     return op;
   }
 
@@ -438,19 +505,22 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
       };
     }
   }
+  /** A subscribed event arrives (`ev` null: its payload was malformed). */
+  function receive(self: AgentThis, type: AgentEventType, ev: AgentEvent | null): void {
+    if (!ev) {
+      self.runtime.counts.update++;
+      fail(self, `malformed ${type} payload`);
+      self.logger.warn(`${name}: ignored a malformed ${type} payload`);
+      return;
+    }
+    if (ev.type === 'candle.closed') warm(self, ev.candle.symbol, ev.candle.tf);
+    feed(self, ev);
+  }
   for (const type of descriptor.events) {
     events[type] = {
       tracing: false,
       handler(this: AgentThis, ctx: Context<unknown>) {
-        const ev = toAgentEvent(type, ctx.params);
-        if (!ev) {
-          this.runtime.counts.update++;
-          fail(this, `malformed ${type} payload`);
-          this.logger.warn(`${name}: ignored a malformed ${type} payload`);
-          return;
-        }
-        if (ev.type === 'candle.closed') warm(this, ev.candle.symbol, ev.candle.tf);
-        feed(this, ev);
+        receive(this, type, toAgentEvent(type, ctx.params));
       },
     };
   }
@@ -471,9 +541,15 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
     name,
     metadata: { agent: descriptor },
     /** Each node's instance gets its own event group, so every instance sees every fact. */
-    merged(this: { broker: ServiceBroker }, s: ServiceSchema) {
+    merged(this: { broker: ServiceBroker; hostFed?: AgentEventType[] }, s: ServiceSchema) {
+      const dispatched = dispatchers.get(this.broker);
+      this.hostFed = [];
       for (const [ev, def] of Object.entries(s.events ?? {})) {
-        if (ev in events && isObj(def)) (def as { group?: string }).group = `${name}@${this.broker.nodeID}`;
+        if (dispatched?.has(ev as AgentEventType) && descriptor.events.includes(ev as AgentEventType) && def === events[ev]) {
+          // Handed over by the node's agent-host: no subscription of its own.
+          delete s.events![ev];
+          this.hostFed.push(ev as AgentEventType);
+        } else if (ev in events && isObj(def)) (def as { group?: string }).group = `${name}@${this.broker.nodeID}`;
       }
     },
     created(this: AgentThis) {
@@ -487,16 +563,31 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
         facts: Promise.resolve(),
         books: new Map(),
         later: [],
+        maintenance: { immediate: null, timer: null },
+        receivers: {},
         settle: () => settle(this),
         feed: (ev: AgentEvent) => feed(this, ev),
       };
     },
-    started(this: AgentThis) {
+    started(this: AgentThis & { hostFed?: AgentEventType[] }) {
       localAgents.get(this.broker)?.delete(descriptor.id);
+      const table = dispatchers.get(this.broker);
+      for (const type of this.hostFed ?? []) table?.get(type)?.push((this.runtime.receivers[type] = (ev) => receive(this, type, ev)));
     },
     async stopped(this: AgentThis) {
       localAgents.get(this.broker)?.delete(descriptor.id);
+      const table = dispatchers.get(this.broker);
+      for (const [type, f] of Object.entries(this.runtime.receivers)) {
+        const list = table?.get(type as AgentEventType);
+        const i = list ? list.indexOf(f) : -1;
+        if (i >= 0) list!.splice(i, 1);
+      }
+      this.runtime.receivers = {};
       settle(this);
+      const m = this.runtime.maintenance;
+      if (m.timer) clearTimeout(m.timer);
+      if (m.immediate) clearImmediate(m.immediate);
+      m.timer = m.immediate = null;
       await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,

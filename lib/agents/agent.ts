@@ -80,4 +80,14 @@ export interface Agent {
   snapshot?(): Record<string, unknown>;
   /** Facts derived since the last call, oldest first; the runtime publishes them after each `update`. */
   drainFacts?(): AgentFact[];
+  /**
+   * Work that improves later opinions but that no opinion waits for (a model refit). An
+   * agent queues it in `update` and does what is still queued at the start of its next
+   * `update`, so what it says never depends on whether, or when, `maintain` ran; the
+   * runtime calls `maintain` once the agent has answered for the bar (or a while after the
+   * bar when nobody asks), so the work is off the decision's path.
+   */
+  maintain?(): void;
+  /** True while `maintain` has work queued. */
+  maintenanceDue?(): boolean;
 }

@@ -55,8 +55,13 @@ export class AckJournal<T = unknown> {
 
   /** Append a record (before acknowledging it). */
   append(record: T): void {
+    this.appendJson(JSON.stringify(record));
+  }
+
+  /** Append a record already serialised as one line of JSON (that parses to a `T`). */
+  appendJson(line: string): void {
     if (this.fd === null) throw new Error(`journal ${this.file} is closed`);
-    fs.writeSync(this.fd, JSON.stringify(record) + '\n');
+    fs.writeSync(this.fd, line + '\n');
     this.unconfirmed++;
   }
 

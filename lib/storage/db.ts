@@ -20,6 +20,21 @@ export function prepared(name: string, text: string): Statement {
   return Object.freeze({ name, text });
 }
 
+/**
+ * A parameter that is already JSON text (for a json/jsonb column): `pg` sends the text as it
+ * is (`toPostgres`), and a journal keeps it as JSON, not as an escaped string
+ * (lib/storage/handoff-writer.ts), so a large document is serialised once.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+  static of(value: unknown): JsonText {
+    return new JsonText(JSON.stringify(value));
+  }
+  toPostgres(): string {
+    return this.text;
+  }
+}
+
 export interface Queryable {
   /** Run one statement with `$1…` parameters; returns its rows. */
   query<R = Row>(sql: string | Statement, params?: readonly unknown[]): Promise<R[]>;

@@ -1,23 +1,29 @@
 /**
- * Writes whose result nobody waits for: a statement is sent on a pipelined session and
- * `write` returns as soon as it has left the process (PipelinedConnection, `handedOff`),
- * so what follows it (an event announcing the row) is not held up by the round trip.
+ * Writes whose result nobody waits for, so what follows them (an event announcing the row)
+ * is not held up by the round trip. The commit is still followed: a write whose session
+ * failed is sent again through the pool until the database takes it (a unique violation
+ * then means the first attempt had committed). `settled()` waits for every write in
+ * flight: readers call it first and see their own writes. Without a usable session, or
+ * with `maxInFlight` writes waiting, a write goes through the pool and waits for its commit.
  *
- * The commit is still followed: a write whose session failed is sent again through the
- * pool until the database takes it (a unique violation then means the first attempt had
- * committed). `settled()` waits for every write in flight: readers call it first and see
- * their own writes. Without a usable session the write goes through the pool and waits.
+ * - Without a journal, `write` returns once the statement has left the process on a
+ *   pipelined session (PipelinedConnection, `handedOff`).
+ * - With a journal (`journal`), `write` returns once the write is appended to a local file
+ *   (lib/storage/ack-journal.ts: that, not the kernel's copy of the socket, is what
+ *   survives the process), and the statement goes to the session at the end of the
+ *   event-loop turn (`setImmediate`, several writes of a turn together): the event
+ *   announcing the row and its subscribers run first, and a crash in between loses nothing
+ *   (`replay()` at the next start stores what a dead process had journaled but not seen
+ *   committed). JSON parameters given as `JsonText` are serialised once: the journal line
+ *   embeds their text, and the session sends it.
  *
- * With a journal (`journal`), each handed-off write is appended to a local file first and
- * `replay()` at the next start stores what a dead process had announced but not seen
- * committed (see lib/storage/ack-journal.ts for why the kernel's copy is not enough).
  * Statements must be insert-once (a replayed row that is already there is a unique
  * violation, taken as done).
  */
 import { UnavailableError } from '../errors';
 import { AckJournal } from './ack-journal';
 import { isConnectionError } from './adapters/pg';
-import type { Db, Statement } from './db';
+import { Db, JsonText, Statement } from './db';
 import { PipelinedConnection } from './pipelined-connection';
 import type { Logger } from '../util/logger';
 
@@ -34,8 +40,35 @@ export interface HandoffOptions {
   journal?: { dir: string; name: string; statements: readonly Statement[] };
 }
 
-/** A journal record: the statement's name and its parameters. */
-type Written = [string, unknown[]];
+/** A journal record: the statement's name, its parameters, and which of them were `JsonText` (kept as JSON). */
+type Written = [string, unknown[], number[]?];
+
+/** The journal line of a write: `[name, params, jsonIndexes?]`, JsonText parameters embedded as they are. */
+export function journalLine(name: string, params: readonly unknown[]): string {
+  let line = JSON.stringify(name) + ',[';
+  let json: number[] | null = null;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    if (i > 0) line += ',';
+    if (p instanceof JsonText) {
+      line += p.text;
+      (json ??= []).push(i);
+    } else line += p === undefined ? 'null' : JSON.stringify(p);
+  }
+  return '[' + line + ']' + (json ? ',' + JSON.stringify(json) : '') + ']';
+}
+
+/** A journal record's parameters as the statement takes them (JSON ones as text again). */
+function paramsOf([, params, json]: Written): unknown[] {
+  if (json) for (const i of json) params[i] = JSON.stringify(params[i]);
+  return params;
+}
+
+interface Queued {
+  sql: Statement;
+  params: readonly unknown[];
+  settle: (e?: unknown) => void;
+}
 
 function isUniqueViolation(e: unknown): boolean {
   return (e as { code?: string })?.code === '23505';
@@ -46,6 +79,8 @@ export class HandoffWriter {
   private closed = false;
   readonly stats = { handedOff: 0, awaited: 0, retried: 0, failed: 0 };
   private readonly journal: AckJournal<Written> | null;
+  /** Journaled writes waiting for the end of the turn to go to the session. */
+  private queue: Queued[] = [];
 
   constructor(private readonly o: HandoffOptions) {
     this.journal = o.journal ? new AckJournal<Written>(o.journal.dir, o.journal.name) : null;
@@ -63,13 +98,13 @@ export class HandoffWriter {
     return AckJournal.replay<Written>(
       j.dir,
       j.name,
-      async ([name, params]) => {
-        const sql = byName.get(name);
+      async (record) => {
+        const sql = byName.get(record[0]);
         if (!sql) {
-          this.o.logger.error(`${this.o.what}: a journal holds a statement this version does not know (${name}); skipped`);
+          this.o.logger.error(`${this.o.what}: a journal holds a statement this version does not know (${record[0]}); skipped`);
           return false;
         }
-        await this.o.db.query(sql, params);
+        await this.o.db.query(sql, paramsOf(record));
       },
       {
         down: (e) => isConnectionError(e) || e instanceof UnavailableError,
@@ -80,7 +115,7 @@ export class HandoffWriter {
     );
   }
 
-  /** Resolves once the statement is in the kernel (or, failing that, committed). */
+  /** Resolves once the write is journaled (with a journal) or in the kernel (without), or else committed. */
   async write(sql: Statement, params: readonly unknown[]): Promise<void> {
     if (!this.o.conn.ready && !this.closed) await this.o.conn.connect().catch(() => undefined);
     if (!this.o.conn.ready || this.pending.size >= (this.o.maxInFlight ?? 256)) {
@@ -89,9 +124,41 @@ export class HandoffWriter {
       return;
     }
     const journal = this.journal;
-    journal?.append([sql.name, params as unknown[]]);
+    if (journal) {
+      journal.appendJson(journalLine(sql.name, params));
+      const sent = new Promise<void>((resolve, reject) => {
+        if (this.queue.push({ sql, params, settle: (e) => (e === undefined ? resolve() : reject(e)) }) === 1) setImmediate(() => this.flush());
+      });
+      this.follow(sql, params, sent, journal);
+      this.stats.handedOff++;
+      return;
+    }
     const sent = this.o.conn.send(sql, params);
-    const done = sent.rows
+    const done = this.follow(sql, params, sent.rows, null);
+    if (sent.handedOff) {
+      this.stats.handedOff++;
+      return;
+    }
+    this.stats.awaited++;
+    await done;
+  }
+
+  /** Send the turn's journaled writes to the session (through the pool, retried, when it is gone). */
+  private flush(): void {
+    const queue = this.queue;
+    this.queue = [];
+    for (const w of queue) {
+      try {
+        this.o.conn.send(w.sql, w.params).rows.then(() => w.settle(), w.settle);
+      } catch (e) {
+        w.settle(e);
+      }
+    }
+  }
+
+  /** Track a write until it is committed (retried through the pool after a lost session), then confirm it in the journal. */
+  private follow(sql: Statement, params: readonly unknown[], sent: Promise<unknown>, journal: AckJournal<Written> | null): Promise<void> {
+    const done = sent
       .then(
         () => undefined,
         (e: unknown) => this.retry(sql, params, e),
@@ -99,14 +166,9 @@ export class HandoffWriter {
       .finally(() => journal?.confirmed());
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done)).catch(() => undefined);
-    if (sent.handedOff) {
-      this.stats.handedOff++;
-      // Nobody awaits `done` from here on: its failure is logged, never unhandled.
-      done.catch(() => undefined);
-      return;
-    }
-    this.stats.awaited++;
-    await done;
+    // Nobody need await `done`: its failure is logged, never unhandled.
+    done.catch(() => undefined);
+    return done;
   }
 
   /** Every write in flight committed (or given up): read-your-writes for readers. */

@@ -3,7 +3,7 @@
  * tenant_id. Decisions are written in one multi-row statement per batch (the
  * candle fan-out writes every tenant's decision at once).
  */
-import { prepared, type Db, type Queryable, type Statement } from '../../lib/storage/db';
+import { JsonText, prepared, type Db, type Queryable, type Statement } from '../../lib/storage/db';
 import { modelFromJson, EnsembleModel, EnsembleModelJson, modelToJson } from '../../lib/consensus/neural';
 import type { AgentTrust } from '../../lib/consensus/common';
 import type { Decision, FusionMethod, Opinion } from '../../types/agents';
@@ -146,7 +146,7 @@ export function decisionInsert(ds: readonly StoredDecision[]): [Statement, unkno
       INSERT_DECISION,
       [
         d.id, d.tenantId, d.symbol, d.tf, d.asOf, d.candleT, d.action, d.p.buy, d.p.hold, d.p.sell, d.confidence, d.method,
-        JSON.stringify(d.fusions), JSON.stringify(d.opinions), JSON.stringify(d.abstained), JSON.stringify(d.vetoes), d.latencyMs, d.traceId, d.opinions.length,
+        JsonText.of(d.fusions), JsonText.of(d.opinions), JsonText.of(d.abstained), JsonText.of(d.vetoes), d.latencyMs, d.traceId, d.opinions.length,
       ],
     ];
   }
@@ -171,7 +171,7 @@ export function decisionInsert(ds: readonly StoredDecision[]): [Statement, unkno
     trace_id: d.traceId,
     opinion_count: d.opinions.length,
   }));
-  return [INSERT_DECISIONS, [JSON.stringify(rows)]];
+  return [INSERT_DECISIONS, [JsonText.of(rows)]];
 }
 
 export async function insertDecisions(db: Queryable, ds: readonly StoredDecision[]): Promise<void> {

@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgDb } from '../../lib/storage/adapters/pg';
-import { prepared } from '../../lib/storage/db';
+import { JsonText, prepared } from '../../lib/storage/db';
 import { HandoffWriter } from '../../lib/storage/handoff-writer';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { createTestDatabase, TestDatabase } from '../helpers/infra';
 
 const INSERT = prepared('handoff.insert', 'INSERT INTO items (id, body) VALUES ($1, $2)');
+const INSERT_DOC = prepared('handoff.doc', 'INSERT INTO docs (id, doc) VALUES ($1, $2::jsonb)');
 
 describe('HandoffWriter (real PostgreSQL)', () => {
   let tdb: TestDatabase;
@@ -22,6 +23,7 @@ describe('HandoffWriter (real PostgreSQL)', () => {
     tdb = await createTestDatabase('handoff');
     db = new PgDb({ connectionString: tdb.url, max: 2 });
     await db.query('CREATE TABLE items (id int PRIMARY KEY, body text NOT NULL)');
+    await db.query('CREATE TABLE docs (id int PRIMARY KEY, doc jsonb NOT NULL)');
   });
   afterAll(async () => {
     await db?.close();
@@ -91,5 +93,49 @@ describe('HandoffWriter (real PostgreSQL)', () => {
     expect(await w.replay()).toBe(0);
     await w.close();
     expect(fs.existsSync(own)).toBe(false);
+  });
+
+  it('with a journal: returns once journaled, sends at the end of the turn, and keeps a JSON parameter as JSON (replayed as sent)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-json-'));
+    const conn = new PipelinedConnection({ connectionString: tdb.url, applicationName: 'handoff-json' });
+    const sent: string[] = [];
+    const send = conn.send.bind(conn);
+    conn.send = ((sql, params) => {
+      sent.push(typeof sql === 'string' ? sql : sql.name);
+      return send(sql, params);
+    }) as typeof conn.send;
+    const w = new HandoffWriter({ conn, db, logger, what: 'docs', journal: { dir, name: 'docs', statements: [INSERT_DOC] } });
+    const doc = { a: 'say "hi"\n', n: [1, 2.5], nested: { ok: true } };
+    await w.write(INSERT_DOC, [1, JsonText.of(doc)]);
+    await w.write(INSERT_DOC, [2, JsonText.of({ second: 1 })]);
+    // Acknowledged from the journal: nothing has gone to the session in this turn yet.
+    expect(sent).toEqual([]);
+    const own = path.join(dir, `docs-${process.pid}.jsonl`);
+    expect(fs.readFileSync(own, 'utf8')).toBe(`["handoff.doc",[1,${JSON.stringify(doc)}],[1]]\n["handoff.doc",[2,{"second":1}],[1]]\n`);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual(['handoff.doc', 'handoff.doc']);
+    await w.settled();
+    expect(fs.statSync(own).size).toBe(0);
+    expect(await db.query('SELECT id, doc FROM docs ORDER BY id')).toEqual([{ id: 1, doc }, { id: 2, doc: { second: 1 } }]);
+    // A dead process's journal with a JSON parameter stores the same document.
+    fs.writeFileSync(path.join(dir, 'docs-99999998.jsonl'), `["handoff.doc",[3,${JSON.stringify(doc)}],[1]]\n`);
+    expect(await w.replay()).toBe(1);
+    expect(await db.query('SELECT doc FROM docs WHERE id = 3')).toEqual([{ doc }]);
+    await w.close();
+  });
+
+  it('with a journal: writes journaled when the session is lost before the end of the turn go through the pool', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-lost-'));
+    const conn = new PipelinedConnection({ connectionString: tdb.url, applicationName: 'handoff-lost' });
+    const w = new HandoffWriter({ conn, db, logger, what: 'items', journal: { dir, name: 'items', statements: [INSERT] } });
+    await w.write(INSERT, [1, 'one']);
+    await w.settled();
+    await w.write(INSERT, [2, 'two']);
+    await conn.close(); // gone before the end of the turn
+    await w.settled();
+    expect(w.stats.retried).toBe(1);
+    expect(await db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(fs.statSync(path.join(dir, `items-${process.pid}.jsonl`)).size).toBe(0);
+    await w.close();
   });
 });

@@ -7,9 +7,12 @@
  * `fitBars` bars of each (symbol, tf) and refitted every `refitBars` new bars;
  * the regime probabilities at a bar are the forward-filtered state
  * probabilities over the `filterBars` bars up to it, under the newest model
- * fitted on data no later than that bar (so a query never sees the future).
- * On the update path a new bar costs one feature row and one forward step; a
- * refit is warm-started from the previous model (a few EM steps).
+ * fitted on data earlier than that bar (so a query never sees the future).
+ * On the update path a new bar costs one feature row and one forward step. A
+ * (re)fit is warm-started from the previous model (a few EM steps) and is
+ * maintenance (`maintain`): queued at the bar that makes it due, done once that
+ * bar's opinion is given (or at the start of the next `update`), and used from
+ * the next bar on — the same readings whenever it runs, off the decision's path.
  *
  * Opinion: in a trend, lean with it (signal = direction × min(1, ER/0.4)); in a
  * range, lean against the stretch from the mean (signal = −z/2, z = distance of
@@ -81,6 +84,8 @@ interface Series {
   /** Fitted models, oldest first, each with the close time of the last bar it saw. */
   models: { through: number; model: RegimeModel }[];
   newSinceFit: number;
+  /** A fit made due by the bar `through` (its rows), not yet done. */
+  due: { through: number; rows: Row[] } | null;
   /** Filtered state probabilities at the last row under the newest model. */
   state: Float64Array | null;
   last: RegimeLabel | null;
@@ -112,7 +117,7 @@ export class AdaptationAgent implements Agent {
   private seriesOf(symbol: string, tf: Timeframe): Series {
     const k = key(symbol, tf);
     let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = { rows: [], stale: false, models: [], newSinceFit: 0, state: null, last: null, cache: new Map() }));
+    if (!s) this.series.set(k, (s = { rows: [], stale: false, models: [], newSinceFit: 0, due: null, state: null, last: null, cache: new Map() }));
     return s;
   }
 
@@ -135,8 +140,9 @@ export class AdaptationAgent implements Agent {
     const latest = this.bars.latest(c.symbol, c.tf);
     // the same bar again (the event and the candle passed with a query): nothing changes
     if (latest && latest.t === c.t && latest.c === c.c) return;
-    const isNew = this.bars.add(c);
     const s = this.seriesOf(c.symbol, c.tf);
+    this.fitDue(s);
+    const isNew = this.bars.add(c);
     if (!isNew) {
       s.stale = true; // a bar replaced with another close: its features changed
       return;
@@ -165,36 +171,60 @@ export class AdaptationAgent implements Agent {
     s.newSinceFit++;
     const row = s.rows[s.rows.length - 1];
     if (!row || row.time !== closeTime(c)) return;
-    if ((s.models.length === 0 || s.newSinceFit >= p.refitBars) && s.rows.length >= p.minFitBars) {
-      const prev = s.models[s.models.length - 1]?.model;
-      const model = fitRegimeModel(s.rows.slice(-p.fitBars).map((r) => r.x), prev);
-      s.models.push({ through: row.time, model });
-      if (s.models.length > 4) s.models.shift();
-      s.newSinceFit = 0;
-      s.state = null;
-    }
     const m = s.models[s.models.length - 1];
-    if (!m) return;
-    // the filtered state at this row: one forward step, or a re-run over the last filterBars rows after a (re)fit
-    let step: { state: Float64Array; p: Record<RegimeLabel, number> };
-    if (s.state) step = stepRegime(m.model, s.state, row.x);
-    else {
-      let st: Float64Array | null = null;
-      step = { state: new Float64Array(3), p: { trending: 0, ranging: 0, volatile: 0 } };
-      for (const r of s.rows.slice(-p.filterBars)) {
-        step = stepRegime(m.model, st, r.x);
-        st = step.state;
+    if (m) {
+      // the filtered state at this row: one forward step, or a re-run over the last filterBars rows (a stale series)
+      let step: { state: Float64Array; p: Record<RegimeLabel, number> };
+      if (s.state) step = stepRegime(m.model, s.state, row.x);
+      else step = this.filterOver(m.model, s.rows);
+      s.state = step.state;
+      const reading = this.toReading(row, step.p, m);
+      s.cache.set(row.time, reading);
+      if (s.cache.size > 256) s.cache.delete(s.cache.keys().next().value as number);
+      if (reading.regime !== s.last) {
+        const change: RegimeChange = { symbol: c.symbol, tf: c.tf, time: row.time, regime: reading.regime, previous: s.last, p: reading.p, direction: reading.direction };
+        this.facts.push({ event: 'regime.changed', payload: change });
+        s.last = reading.regime;
       }
     }
-    s.state = step.state;
-    const reading = this.toReading(row, step.p, m);
-    s.cache.set(row.time, reading);
-    if (s.cache.size > 256) s.cache.delete(s.cache.keys().next().value as number);
-    if (reading.regime !== s.last) {
-      const change: RegimeChange = { symbol: c.symbol, tf: c.tf, time: row.time, regime: reading.regime, previous: s.last, p: reading.p, direction: reading.direction };
-      this.facts.push({ event: 'regime.changed', payload: change });
-      s.last = reading.regime;
+    // A (re)fit due at this bar is maintenance: done after this bar's opinion, used from the next bar.
+    if ((s.models.length === 0 || s.newSinceFit >= p.refitBars) && s.rows.length >= p.minFitBars && !s.due) {
+      s.due = { through: row.time, rows: s.rows.slice(-p.fitBars) };
+      s.newSinceFit = 0;
     }
+  }
+
+  /** The filtered state at the last of `rows`, run over its last `filterBars` rows. */
+  private filterOver(model: RegimeModel, rows: readonly Row[]): { state: Float64Array; p: Record<RegimeLabel, number> } {
+    let st: Float64Array | null = null;
+    let step: { state: Float64Array; p: Record<RegimeLabel, number> } = { state: new Float64Array(3), p: { trending: 0, ranging: 0, volatile: 0 } };
+    for (const r of rows.slice(-this.params.filterBars)) {
+      step = stepRegime(model, st, r.x);
+      st = step.state;
+    }
+    return step;
+  }
+
+  /** Do the fit a series has due: the model through its bar, and the filtered state there under it. */
+  private fitDue(s: Series): void {
+    const due = s.due;
+    if (!due) return;
+    s.due = null;
+    const prev = s.models[s.models.length - 1]?.model;
+    const model = fitRegimeModel(due.rows.map((r) => r.x), prev);
+    s.models.push({ through: due.through, model });
+    if (s.models.length > 4) s.models.shift();
+    // Done before any later row was added: the series' last row is the fit's.
+    s.state = s.rows[s.rows.length - 1]?.time === due.through ? this.filterOver(model, s.rows).state : null;
+  }
+
+  maintain(): void {
+    for (const s of this.series.values()) this.fitDue(s);
+  }
+
+  maintenanceDue(): boolean {
+    for (const s of this.series.values()) if (s.due) return true;
+    return false;
   }
 
   private toReading(row: Row, p: Record<RegimeLabel, number>, m: { through: number; model: RegimeModel }): RegimeReading {
@@ -209,7 +239,7 @@ export class AdaptationAgent implements Agent {
     const time = closeTime(bars[bars.length - 1]);
     const hit = s.cache.get(time);
     if (hit !== undefined) return hit;
-    const m = [...s.models].reverse().find((x) => x.through <= time);
+    const m = [...s.models].reverse().find((x) => x.through < time);
     let reading: RegimeReading | null = null;
     if (m) {
       const rows: Row[] = [];
@@ -280,6 +310,7 @@ export class AdaptationAgent implements Agent {
     this.params = AdaptationAgent.check(applyParams(ADAPTATION_PARAMS, this.params, patch));
     for (const s of this.series.values()) {
       s.models = [];
+      s.due = null;
       s.cache.clear();
       s.newSinceFit = 0;
       s.state = null;

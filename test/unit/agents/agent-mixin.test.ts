@@ -232,4 +232,50 @@ describe('agent mixin, portfolio feed from trading.book', () => {
     }
   });
 
+
+  it('runs an agent\'s maintenance after the bar\'s opinion (at the end of that turn), or on a timer when nobody asks', async () => {
+    const log: string[] = [];
+    class Refitter extends ProbeAgent {
+      private due = false;
+      override update(e: AgentEvent): void {
+        if (e.type === 'candle.closed') {
+          if (this.due) this.maintain(); // still queued at the next bar: done first
+          log.push(`update ${e.candle.t}`);
+          this.due = true;
+        }
+        super.update(e);
+      }
+      override opine(q: OpinionQuery): OpinionDraft {
+        log.push('opine');
+        return super.opine(q);
+      }
+      maintain(): void {
+        if (!this.due) return;
+        this.due = false;
+        log.push('maintain');
+      }
+      maintenanceDue(): boolean {
+        return this.due;
+      }
+    }
+    const b = createBroker(testConfig(), { logger: false });
+    b.createService({ name: 'agent.probe', mixins: [createAgentMixin(() => new Refitter(), { warmupBars: 0 })] });
+    await b.start();
+    try {
+      await b.emit('candle.closed', bar(1.1, 1.1011, 1_700_000_000_000));
+      const op = localOpine(b, 'probe')!({ symbol: 'EURUSD', tf: 'M1' }, undefined, undefined);
+      expect(op.agent).toBe('probe');
+      expect(log).toEqual(['update 1700000000000', 'opine']); // the opinion does not wait for the refit
+      await new Promise((r) => setImmediate(r));
+      expect(log).toEqual(['update 1700000000000', 'opine', 'maintain']);
+      // Nobody asks about the next bar: the maintenance runs on the fallback timer.
+      await b.emit('candle.closed', bar(1.1, 1.1012, 1_700_000_060_000));
+      await new Promise((r) => setImmediate(r));
+      expect(log.slice(3)).toEqual(['update 1700000060000']);
+      await waitFor(() => log.length === 5, 2000);
+      expect(log.slice(3)).toEqual(['update 1700000060000', 'maintain']);
+    } finally {
+      await b.stop();
+    }
+  });
 });

@@ -163,3 +163,35 @@ describe('strategy-formulation reads the published regime', () => {
     expect(oa.features!.regimePublished).toBe(1);
   });
 });
+
+describe('adaptation refits as maintenance', () => {
+  it('queues the refit at the bar that makes it due, uses it from the next bar, and reads the same whether or not maintain ran in between', () => {
+    const bars = eurusdH1().slice(0, 700);
+    const lazy = new AdaptationAgent();
+    const eager = new AdaptationAgent();
+    const lazyReadings: unknown[] = [];
+    const eagerReadings: unknown[] = [];
+    let queued = 0;
+    for (const b of bars) {
+      const at = b.t + TF_MS.H1;
+      lazy.update({ type: 'candle.closed', candle: b });
+      eager.update({ type: 'candle.closed', candle: b });
+      lazyReadings.push(lazy.opine({ symbol: b.symbol, tf: b.tf, asOf: at }));
+      eagerReadings.push(eager.opine({ symbol: b.symbol, tf: b.tf, asOf: at }));
+      if (eager.maintenanceDue()) {
+        queued++;
+        const before = eager.reading(b.symbol, b.tf, at);
+        eager.maintain();
+        expect(eager.maintenanceDue()).toBe(false);
+        // the bar that queued the fit keeps the reading it had: the new model serves later bars
+        expect(eager.reading(b.symbol, b.tf, at)).toEqual(before);
+      }
+    }
+    // a first fit and refits every 100 new bars
+    expect(queued).toBeGreaterThanOrEqual(5);
+    expect(lazyReadings).toEqual(eagerReadings);
+    const last = bars[bars.length - 1];
+    const r = eager.reading(last.symbol, last.tf, last.t + TF_MS.H1)!;
+    expect(r.fittedThrough).toBeLessThan(last.t + TF_MS.H1);
+  });
+});
