@@ -45,6 +45,9 @@ export const PERFORMANCE_PARAMS: ParamSchema<PerformanceParams> = {
   minScoresToFlag: { type: 'number', min: 5, max: 100_000, integer: true, doc: 'directional calls before an agent can be flagged unreliable' },
 };
 
+/** Bar times per agent and series whose opinions are remembered as scored (a decision arriving later than that about an older bar is scored again). */
+const SEEN_BARS = 512;
+
 const DEFAULTS: PerformanceParams = { horizonBars: 5, band: 0.25, minConviction: 0.05, halfLife: 500, minScoresToFlag: 50 };
 
 interface Tracked {
@@ -105,8 +108,8 @@ export class PerformanceAnalysisAgent implements Agent {
   readonly events = ['candle.closed', 'decision.made'] as const;
   private params: PerformanceParams;
   private tracker: OutcomeTracker<Tracked>;
-  private readonly seen = new Set<string>();
-  private readonly seenOrder: string[] = [];
+  /** Opinions scored, per agent and series: for each of the newest `SEEN_BARS` bar times, what was said (signal, confidence, p.buy, p.sell). */
+  private readonly seen = new Map<string, Map<number, number[][]>>();
   private readonly stats = new Map<string, AgentStats>();
   private readonly changed = new Set<string>();
   private facts: AgentFact[] = [];
@@ -123,11 +126,18 @@ export class PerformanceAnalysisAgent implements Agent {
     return s;
   }
 
-  private remember(k: string): boolean {
-    if (this.seen.has(k)) return false;
-    this.seen.add(k);
-    this.seenOrder.push(k);
-    if (this.seenOrder.length > 200_000) this.seen.delete(this.seenOrder.shift()!);
+  /** True the first time this exact opinion (agent, series, bar, what it said) is seen. */
+  private remember(o: Opinion): boolean {
+    const k = o.agent + '|' + o.symbol + '|' + o.tf;
+    let bars = this.seen.get(k);
+    if (!bars) this.seen.set(k, (bars = new Map()));
+    let said = bars.get(o.asOf);
+    if (!said) {
+      bars.set(o.asOf, (said = []));
+      if (bars.size > SEEN_BARS) bars.delete(bars.keys().next().value as number);
+    }
+    for (const x of said) if (x[0] === o.signal && x[1] === o.confidence && x[2] === o.p.buy && x[3] === o.p.sell) return false;
+    said.push([o.signal, o.confidence, o.p.buy, o.p.sell]);
     return true;
   }
 
@@ -142,7 +152,7 @@ export class PerformanceAnalysisAgent implements Agent {
     for (const o of d.opinions) {
       if (o.advisory) continue;
       // shared (market-scoped) opinions are identical across tenants' decisions: count them once
-      if (!this.remember(`${o.agent}|${o.symbol}|${o.tf}|${o.asOf}|${o.signal}|${o.confidence}|${o.p.buy}|${o.p.sell}`)) continue;
+      if (!this.remember(o)) continue;
       const r = this.tracker.track(o.symbol, o.tf, o.asOf, { agent: o.agent, symbol: o.symbol, regime, p: o.p, signal: o.signal, confidence: o.confidence });
       if (r) resolved.push(r);
     }
