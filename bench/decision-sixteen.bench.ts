@@ -3,7 +3,7 @@
  *
  * - in-process: consensus and all sixteen agents in one broker on PostgreSQL;
  *   latency per candle = from `emit('candle.closed')` to the tenant's
- *   `decision.made` (once the INSERT has left the process; committed before the next candle), over the bundled EURUSD day;
+ *   `decision.made` (once the row is in the journal, its INSERT sent at the end of that turn; committed before the next candle), over the bundled EURUSD day;
  * - over NATS: consensus here, the sixteen agents in a second process
  *   (`plan2 start`, SERVICES=agents) on the real NATS server, same database;
  * - pure compute: the sixteen agent classes and the fusions without broker or

@@ -22,8 +22,8 @@
  * needs, and widen its tail); `afterStart` times the first day, a freshly started node.
  *
  * Latency per candle = from `emit('candle.closed')` to the tenant's
- * `decision.made` (emitted once the decision's INSERT has left the process, see
- * lib/storage/handoff-writer.ts). Before the next candle the decision is read back through
+ * `decision.made` (emitted once the decision is in the node's journal, its INSERT sent at the
+ * end of that turn, see lib/storage/handoff-writer.ts). Before the next candle the decision is read back through
  * `consensus.get`, which waits for its commit (not timed): live, candles of one series are
  * a minute apart and the commit is long done. The first `warmup` bars
  * fill the agents' history and are not timed. Each bar's minute of ticks is sent just

@@ -2,7 +2,7 @@
  * `consensus`: asks every enabled agent for its opinion under a deadline, fuses
  * them three ways (weighted, Bayesian, neural ensemble; one acts per tenant),
  * persists the decision with every opinion and emits `decision.made` (on a real
- * PostgreSQL once the row is journaled and its INSERT has left the process; readers here
+ * PostgreSQL once the row is journaled, its INSERT sent at the end of the turn; readers here
  * wait for it to commit).
  *
  * - Triggers on `candle.closed` for every tenant watching that symbol and
@@ -69,7 +69,7 @@ interface Vars {
   correlation: SignalCorrelation;
   observed: Map<string, number>;
   inflight: Set<Promise<unknown>>;
-  /** Decision rows on a real PostgreSQL: announced once journaled and their INSERT has left the process (lib/storage/handoff-writer.ts). */
+  /** Decision rows on a real PostgreSQL: announced once journaled, sent at the end of the turn (lib/storage/handoff-writer.ts). */
   decisionWriter: HandoffWriter | null;
   chains: Map<string, Promise<unknown>>;
 }
