@@ -25,6 +25,7 @@ import { AckJournal } from './ack-journal';
 import { isConnectionError } from './adapters/pg';
 import { Db, JsonText, Statement } from './db';
 import { PipelinedConnection } from './pipelined-connection';
+import { InFlight } from '../util/in-flight';
 import type { Logger } from '../util/logger';
 
 export interface HandoffOptions {
@@ -75,7 +76,7 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 export class HandoffWriter {
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new InFlight();
   private closed = false;
   readonly stats = { handedOff: 0, awaited: 0, retried: 0, failed: 0 };
   private readonly journal: AckJournal<Written> | null;
@@ -164,8 +165,7 @@ export class HandoffWriter {
         (e: unknown) => this.retry(sql, params, e),
       )
       .finally(() => journal?.confirmed());
-    this.pending.add(done);
-    void done.finally(() => this.pending.delete(done)).catch(() => undefined);
+    this.pending.track(done);
     // Nobody need await `done`: its failure is logged, never unhandled.
     done.catch(() => undefined);
     return done;
@@ -173,7 +173,7 @@ export class HandoffWriter {
 
   /** Every write in flight committed (or given up): read-your-writes for readers. */
   async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    await this.pending.idle();
   }
 
   async close(): Promise<void> {

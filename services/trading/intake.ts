@@ -33,6 +33,7 @@ import { BloomFilter } from '../../lib/util/bloom';
 import type { Logger } from '../../lib/util/logger';
 import type { Order } from '../../types/trading';
 import * as store from './trading.store';
+import { InFlight } from '../../lib/util/in-flight';
 
 type State = 'claiming' | 'loading' | 'owned' | 'shared';
 
@@ -102,7 +103,7 @@ const SHARED_RETRY_MS = 10_000;
 
 export class OrderIntake {
   private readonly tenants = new Map<string, TenantIntake>();
-  private readonly writes = new Set<Promise<unknown>>();
+  private readonly writes = new InFlight();
   private readonly now: () => number;
   private closed = false;
   private inFlight = 0;
@@ -163,7 +164,7 @@ export class OrderIntake {
     journal.append(params);
     const sent = this.o.conn.send(store.INSERT_ORDER, params);
     this.inFlight++;
-    const written = this.track(
+    const written = this.writes.track(
       store.insertedOrNull(sent.rows, order).then(
         (r) => {
           if (r) this.confirmed(t, order.idempotencyKey);
@@ -233,7 +234,7 @@ export class OrderIntake {
 
   /** Wait for every write in flight (shutdown, tests). */
   async idle(): Promise<void> {
-    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    await this.writes.idle();
   }
 
   async close(): Promise<void> {
@@ -244,12 +245,6 @@ export class OrderIntake {
   }
 
   // ---------------------------------------------------------------- internals
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.writes.add(p);
-    void p.finally(() => this.writes.delete(p)).catch(() => undefined);
-    return p;
-  }
 
   private tenant(tenantId: string): TenantIntake {
     let t = this.tenants.get(tenantId);
@@ -291,7 +286,7 @@ export class OrderIntake {
       t.keys = keys;
       t.state = 'owned';
     };
-    void this.track(
+    void this.writes.track(
       run().catch((e: unknown) => {
         if (t.claim !== claim) return;
         t.state = 'shared';
