@@ -26,6 +26,8 @@ export function journalName(prefix: string, databaseUrl: string): string {
   return `${prefix}-${createHash('sha256').update(`${u.hostname}:${u.port || 5432}${u.pathname}`).digest('hex').slice(0, 12)}`;
 }
 
+const NEWLINE = Buffer.from('\n');
+
 export interface Orphan<T> {
   file: string;
   records: T[];
@@ -58,10 +60,11 @@ export class AckJournal<T = unknown> {
     this.appendJson(JSON.stringify(record));
   }
 
-  /** Append a record already serialised as one line of JSON (that parses to a `T`). */
-  appendJson(line: string): void {
+  /** Append a record already serialised as one line of JSON (that parses to a `T`), whole or in chunks (one write either way). */
+  appendJson(line: string | readonly Uint8Array[]): void {
     if (this.fd === null) throw new Error(`journal ${this.file} is closed`);
-    fs.writeSync(this.fd, line + '\n');
+    if (typeof line === 'string') fs.writeSync(this.fd, line + '\n');
+    else fs.writevSync(this.fd, [...line, NEWLINE]);
     this.unconfirmed++;
   }
 

@@ -21,17 +21,25 @@ export function prepared(name: string, text: string): Statement {
 }
 
 /**
- * A parameter that is already JSON text (for a json/jsonb column): `pg` sends the text as it
- * is (`toPostgres`), and a journal keeps it as JSON, not as an escaped string
- * (lib/storage/handoff-writer.ts), so a large document is serialised once.
+ * A `json` parameter serialised once, to UTF-8 bytes: `pg` sends them as they are, as a
+ * binary parameter (`toPostgres`; a `json` value's binary form is its text, so the
+ * statement must take it as `$n::json`, which a jsonb column accepts on assignment), and a
+ * journal embeds them as JSON, not as an escaped string (lib/storage/handoff-writer.ts).
+ * A large document is encoded once, outside the JS heap: no string to flatten and encode
+ * again per consumer, and nothing large for the young generation to copy while the write
+ * is on its way.
  */
 export class JsonText {
-  constructor(readonly text: string) {}
+  private constructor(readonly bytes: Buffer) {}
   static of(value: unknown): JsonText {
-    return new JsonText(JSON.stringify(value));
+    return new JsonText(Buffer.from(JSON.stringify(value) ?? 'null', 'utf8'));
   }
-  toPostgres(): string {
-    return this.text;
+  /** The JSON text (decoded again: for tests and logs, not the hot path). */
+  get text(): string {
+    return this.bytes.toString('utf8');
+  }
+  toPostgres(): Buffer {
+    return this.bytes;
   }
 }
 

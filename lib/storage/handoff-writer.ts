@@ -44,19 +44,22 @@ export interface HandoffOptions {
 /** A journal record: the statement's name, its parameters, and which of them were `JsonText` (kept as JSON). */
 type Written = [string, unknown[], number[]?];
 
-/** The journal line of a write: `[name, params, jsonIndexes?]`, JsonText parameters embedded as they are. */
-export function journalLine(name: string, params: readonly unknown[]): string {
-  let line = JSON.stringify(name) + ',[';
+/** The journal line of a write, `[name, params, jsonIndexes?]`, as chunks: JsonText parameters embedded as their bytes. */
+export function journalLine(name: string, params: readonly unknown[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let text = '[' + JSON.stringify(name) + ',[';
   let json: number[] | null = null;
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
-    if (i > 0) line += ',';
+    if (i > 0) text += ',';
     if (p instanceof JsonText) {
-      line += p.text;
+      chunks.push(Buffer.from(text), p.bytes);
+      text = '';
       (json ??= []).push(i);
-    } else line += p === undefined ? 'null' : JSON.stringify(p);
+    } else text += p === undefined ? 'null' : JSON.stringify(p);
   }
-  return '[' + line + ']' + (json ? ',' + JSON.stringify(json) : '') + ']';
+  chunks.push(Buffer.from(text + ']' + (json ? ',' + JSON.stringify(json) : '') + ']'));
+  return chunks;
 }
 
 /** A journal record's parameters as the statement takes them (JSON ones as text again). */

@@ -9,7 +9,7 @@ import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { createTestDatabase, TestDatabase } from '../helpers/infra';
 
 const INSERT = prepared('handoff.insert', 'INSERT INTO items (id, body) VALUES ($1, $2)');
-const INSERT_DOC = prepared('handoff.doc', 'INSERT INTO docs (id, doc) VALUES ($1, $2::jsonb)');
+const INSERT_DOC = prepared('handoff.doc', 'INSERT INTO docs (id, doc) VALUES ($1, $2::json)');
 
 describe('HandoffWriter (real PostgreSQL)', () => {
   let tdb: TestDatabase;

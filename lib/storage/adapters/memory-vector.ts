@@ -3,8 +3,10 @@
  * with synchronous twins for pure agents. Bounded: past `capacity` records the
  * oldest inserted are dropped.
  *
- * Vectors live in one Float64Array (a slot per record, `dim` numbers each), so a
- * query is a linear scan over contiguous memory; a record's distance stops
+ * Vectors live in pages of 256 slots (a Float64Array each, `dim` numbers a slot): a
+ * query is a linear scan over contiguous memory, and growing adds a page instead of
+ * copying every vector into an array twice the size (a pause on the bar that crossed a
+ * power of two); a record's distance stops
  * accumulating once it exceeds the k-th best so far, and filters run only on the
  * records close enough to matter. Results are those of the plain definition
  * (`squaredDistance`, summed in order): nearest first, ties by id. 10,000
@@ -14,13 +16,17 @@
 import { DomainError } from '../../errors';
 import { PropertyValue, schemaProblems, VectorMatch, VectorQuery, VectorRecord, VectorSchema, VectorStore } from '../vector';
 
+const PAGE_BITS = 8;
+const PAGE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE - 1;
+
 export class MemoryVectorStore implements VectorStore {
   readonly kind = 'memory' as const;
   /** id → slot, in insertion order (a re-insertion moves to the newest end): the oldest is first. */
   private readonly slots = new Map<string, number>();
   private ids: string[] = [];
   private props: (Record<string, PropertyValue> | undefined)[] = [];
-  private vecs = new Float64Array(0);
+  private pages: Float64Array[] = [];
   private live = new Uint8Array(0);
   private readonly free: number[] = [];
   /** Slots ever handed out (the scan's end). */
@@ -48,21 +54,18 @@ export class MemoryVectorStore implements VectorStore {
       this.slots.set(r.id, slot);
       this.ids[slot] = r.id;
       this.props[slot] = { ...r.properties };
-      this.vecs.set(r.vector, slot * this.dim);
+      this.pages[slot >> PAGE_BITS].set(r.vector, (slot & PAGE_MASK) * this.dim);
       this.live[slot] = 1;
     }
     while (this.slots.size > this.capacity) this.remove(this.slots.keys().next().value as string);
   }
 
-  /** A new slot at the end, doubling the arrays when full. */
+  /** A new slot at the end: a new page when the last is full (the live flags, a byte a slot, double). */
   private grow(): number {
     const slot = this.used++;
+    if (slot >> PAGE_BITS >= this.pages.length) this.pages.push(new Float64Array(PAGE * (this.dim ?? 0)));
     if (slot >= this.live.length) {
-      const n = Math.min(Math.max(64, this.live.length * 2), Math.max(this.capacity + 1, slot + 1));
-      const vecs = new Float64Array(n * (this.dim ?? 0));
-      vecs.set(this.vecs);
-      this.vecs = vecs;
-      const live = new Uint8Array(n);
+      const live = new Uint8Array(Math.max(PAGE, this.live.length * 2));
       live.set(this.live);
       this.live = live;
     }
@@ -81,7 +84,8 @@ export class MemoryVectorStore implements VectorStore {
 
   private record(slot: number): VectorRecord {
     const d = this.dim ?? 0;
-    return { id: this.ids[slot], vector: Array.from(this.vecs.subarray(slot * d, slot * d + d)), properties: { ...this.props[slot] } };
+    const base = (slot & PAGE_MASK) * d;
+    return { id: this.ids[slot], vector: Array.from(this.pages[slot >> PAGE_BITS].subarray(base, base + d)), properties: { ...this.props[slot] } };
   }
 
   private static matches(p: Record<string, PropertyValue>, where: [string, PropertyValue][] | null): boolean {
@@ -97,7 +101,7 @@ export class MemoryVectorStore implements VectorStore {
     const where = q.where ? Object.entries(q.where) : null;
     const qv = Float64Array.from(q.vector);
     const k = Math.min(q.k, this.slots.size);
-    const vecs = this.vecs;
+    const pages = this.pages;
     const live = this.live;
     // The best so far, sorted by (distance, id); `worst` is the k-th distance once there are k.
     const bestSlot: number[] = [];
@@ -106,7 +110,8 @@ export class MemoryVectorStore implements VectorStore {
     let cutoff = Infinity;
     for (let slot = 0; slot < this.used; slot++) {
       if (live[slot] === 0) continue;
-      const base = slot * dim;
+      const vecs = pages[slot >> PAGE_BITS];
+      const base = (slot & PAGE_MASK) * dim;
       // Four coordinates a step, stopping once past the k-th best (with room for the
       // rounding of this summation order); survivors get the exact distance below.
       let s = 0;
@@ -183,7 +188,7 @@ export class MemoryVectorStore implements VectorStore {
     this.slots.clear();
     this.ids = [];
     this.props = [];
-    this.vecs = new Float64Array(0);
+    this.pages = [];
     this.live = new Uint8Array(0);
     this.free.length = 0;
     this.used = 0;
