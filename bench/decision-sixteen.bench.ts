@@ -43,7 +43,7 @@ import { Platform, startPlatform } from '../runner';
 import type { Action, Decision, Opinion } from '../types/agents';
 import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
-import { Bench, nowNs, summarize, bundledEurusdDay, reachable, replayDays } from './util';
+import { Bench, decisionCommitted, nowNs, summarize, bundledEurusdDay, reachable, replayDays } from './util';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
 import { TechnicalIndicatorAgent } from '../agents/research/technical-indicator/technical-indicator.agent';
@@ -133,7 +133,7 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, from: 
     await done;
     if (timing) out.ms.push(Number(nowNs() - t0) / 1e6);
     // Committed before the next candle, as live (see decision.bench.ts): not timed.
-    if (lastId) await p.broker.call('consensus.get', { id: lastId }, { meta: { tenantId: TENANT } });
+    if (lastId) await decisionCommitted(p.broker, TENANT, lastId);
   }
   const cpu = process.cpuUsage(cpu0);
   out.cpuMsPerCandle = (cpu.user + cpu.system) / 1000 / Math.max(1, out.ms.length);
@@ -210,7 +210,7 @@ async function overNats(feed: Feed, bars: number, warmup: number): Promise<Recor
     await addTenant(db.url);
     await p.broker.call('consensus.watchlistSeed', { tenantId: TENANT, items: [{ symbol: 'EURUSD', tf: 'M1' }] });
     await p.broker.call('agent.model-improvement.configure', { params: { minSamples: 1_000_000 } }); // training is measured on its own
-    return await firstAndThirdDay(p, feed, bars, warmup, () => p.broker.call('$node.health', {}, { nodeID: `${ns}-agents` }));
+    return await firstAndThirdDay(p, feed, bars, warmup, () => p.broker.ping(`${ns}-agents`, 5000));
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

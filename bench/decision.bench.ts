@@ -23,13 +23,16 @@
  *
  * Latency per candle = from `emit('candle.closed')` to the tenant's
  * `decision.made` (emitted once the decision is in the node's journal, its INSERT sent at the
- * end of that turn, see lib/storage/handoff-writer.ts). Before the next candle the decision is read back through
- * `consensus.get`, which waits for its commit (not timed): live, candles of one series are
- * a minute apart and the commit is long done. The first `warmup` bars
+ * end of that turn, see lib/storage/handoff-writer.ts). Before the next candle the bench waits
+ * for its commit (`decisionCommitted`, bench/util.ts: the tenant's newest stored decision
+ * must be this one; not timed): live, candles of one series are a minute apart and the
+ * commit is long done. The first `warmup` bars
  * fill the agents' history and are not timed. Each bar's minute of ticks is sent just
  * before it and handled before the timer starts (in one process `emit` awaits its
- * handlers; over NATS a round trip to the agents' node, queued behind the ticks, waits
- * for them): tick handling is not part of a decision. On a shared machine the wall
+ * handlers; over NATS a ping to the agents' node, queued behind the ticks, waits
+ * for them: a PING is answered by the transit itself, where a `$node.health` call cost
+ * that node half a millisecond of CPU a candle in system calls): tick handling is not part
+ * of a decision. On a shared machine the wall
  * clock includes waiting for a CPU; the load average and this process's CPU
  * time per decision are recorded next to it.
  *
@@ -58,7 +61,7 @@ import type { Candle, Tick } from '../types/market';
 import { createScratchDatabase, ScratchDatabase } from '../lib/storage/scratch';
 import { PgDb } from '../lib/storage/adapters/pg';
 import { insertDecisions, StoredDecision } from '../services/consensus/store';
-import { Bench, nowNs, schedulingStalls, summarize, bundledEurusdDay, reachable, replayDays, timeCalls } from './util';
+import { Bench, decisionCommitted, nowNs, schedulingStalls, summarize, bundledEurusdDay, reachable, replayDays, timeCalls } from './util';
 import type { Agent } from '../lib/agents/agent';
 import { MarketAnalysisAgent } from '../agents/research/market-analysis/market-analysis.agent';
 import { NewsSentimentAgent } from '../agents/research/news-sentiment/news-sentiment.agent';
@@ -123,7 +126,7 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, tenant
     await p.broker.emit('ticks.received', { symbol: 'EURUSD', ticks: batch });
     // The minute's ticks, sent at once here (live they arrive over the minute), are handled
     // before the candle is timed: in one process `emit` awaits the handlers; over NATS a
-    // round trip to the agents' node, queued behind them, does.
+    // ping to the agents' node, queued behind them, does.
     if (barrier) await barrier();
     const done = new Promise<void>((resolve) => (waiting = { t: end, resolve, left: tenants }));
     const c0 = process.cpuUsage();
@@ -135,7 +138,7 @@ async function drive(p: Platform, day: { ticks: Tick[]; bars: Candle[] }, tenant
       const d = process.cpuUsage(c0);
       cpu += (d.user + d.system) / 1000;
     }
-    if (lastId) await p.broker.call('consensus.get', { id: lastId }, { meta: { tenantId: tenant } });
+    if (lastId) await decisionCommitted(p.broker, tenant, lastId);
   }
   await p.broker.destroyService(probe);
   return { ms, opinions, abstained, agentMs, gatherFuseMs: gatherFuseMs.slice(-ms.length), cpuMsPerCandle: cpu / Math.max(1, ms.length) };
@@ -361,7 +364,7 @@ const bench: Bench = async (args) => {
         }
         await addTenants(db2.url, ['bench']);
         await p.broker.call('consensus.watchlistSeed', { tenantId: 'bench', items: [{ symbol: 'EURUSD', tf: 'M1' }] });
-        const barrier = () => p.broker.call('$node.health', {}, { nodeID: `${ns}-agents` });
+        const barrier = () => p.broker.ping(`${ns}-agents`, 5000);
         const first = await drive(p, feed, 'bench', 0, bars, warmup, 1, barrier);
         const r = await drive(p, feed, 'bench', D, 2 * D + bars, 2 * D + warmup, 1, barrier);
         result.overNats = { timedDay: 3, candleToPersistedDecisionMs: round(summarize(r.ms)), askAndFuseMs: round(summarize(r.gatherFuseMs)), consensusProcessCpuMsPerDecision: Math.round(r.cpuMsPerCandle * 1000) / 1000, opinionsPerDecision: { min: Math.min(...r.opinions), max: Math.max(...r.opinions) }, abstentions: r.abstained, deadlineMs: 10, transport: NATS,

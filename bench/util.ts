@@ -164,3 +164,14 @@ export function reachable(url: string, defaultPort = 4222): Promise<boolean> {
     sock.once('error', () => done(false));
   });
 }
+
+/**
+ * Wait until decision `id` of `tenantId` is committed: `consensus.list` waits for the
+ * node's writes in flight, then reads the tenant's newest decision (a summary, without
+ * the opinions: reading every opinion back would add a large parse per candle that has
+ * nothing to do with deciding). Throws when the newest stored decision is not `id`.
+ */
+export async function decisionCommitted(broker: { call<T, P>(name: string, params: P, opts?: object): Promise<T> }, tenantId: string, id: string): Promise<void> {
+  const r = await broker.call<{ items: { id: string }[] }, object>('consensus.list', { limit: 1 }, { meta: { tenantId } });
+  if (r.items[0]?.id !== id) throw new Error(`decision ${id} is not the newest stored for ${tenantId} (${r.items[0]?.id ?? 'none'})`);
+}

@@ -61,7 +61,7 @@ export function checkOpinion(o: OpinionDraft): string[] {
   if (!finite(o.asOf)) bad.push('asOf must be a time in ms');
   if (typeof o.rationale !== 'string' || o.rationale.length === 0) bad.push('rationale is empty');
   if (o.veto !== undefined && (typeof o.veto.reason !== 'string' || o.veto.reason.length === 0)) bad.push('a veto needs a reason');
-  if (o.features) for (const [k, v] of Object.entries(o.features)) if (!finite(v)) bad.push(`feature ${k} is not a finite number`);
+  if (o.features) for (const k in o.features) if (!finite(o.features[k])) bad.push(`feature ${k} is not a finite number`);
   if (o.advisory !== undefined) {
     const levels = ['info', 'warn', 'critical'];
     if (!Array.isArray(o.advisory) || !o.advisory.every((n) => typeof n?.code === 'string' && n.code.length > 0 && levels.includes(n.level) && typeof n.message === 'string' && n.message.length > 0))

@@ -135,14 +135,15 @@ export class MemoryVectorStore implements VectorStore {
       if (s === worst && id > this.ids[bestSlot[k - 1]]) continue;
       const p = this.props[slot]!;
       if (!MemoryVectorStore.matches(p, where) || (accept && !accept(p))) continue;
-      if (bestSlot.length === k) {
-        bestSlot.pop();
-        bestDist.pop();
+      // Insert in place (a splice would allocate the array of what it removed, once per candidate).
+      let i = bestSlot.length === k ? k - 1 : bestSlot.length;
+      while (i > 0 && (bestDist[i - 1] > s || (bestDist[i - 1] === s && this.ids[bestSlot[i - 1]] > id))) {
+        bestSlot[i] = bestSlot[i - 1];
+        bestDist[i] = bestDist[i - 1];
+        i--;
       }
-      let i = bestSlot.length;
-      while (i > 0 && (bestDist[i - 1] > s || (bestDist[i - 1] === s && this.ids[bestSlot[i - 1]] > id))) i--;
-      bestSlot.splice(i, 0, slot);
-      bestDist.splice(i, 0, s);
+      bestSlot[i] = slot;
+      bestDist[i] = s;
       if (bestSlot.length === k) {
         worst = bestDist[k - 1];
         cutoff = worst * (1 + 1e-9) + 1e-300;
