@@ -10,6 +10,7 @@ import { createTestDatabase, TestDatabase } from '../helpers/infra';
 
 const INSERT = prepared('handoff.insert', 'INSERT INTO items (id, body) VALUES ($1, $2)');
 const INSERT_DOC = prepared('handoff.doc', 'INSERT INTO docs (id, doc) VALUES ($1, $2::json)');
+const INSERT_PAIR = prepared('handoff.pair', 'INSERT INTO pairs (id, a, label, b) VALUES ($1, $2::json, $3, $4::json)');
 
 describe('HandoffWriter (real PostgreSQL)', () => {
   let tdb: TestDatabase;
@@ -24,6 +25,7 @@ describe('HandoffWriter (real PostgreSQL)', () => {
     db = new PgDb({ connectionString: tdb.url, max: 2 });
     await db.query('CREATE TABLE items (id int PRIMARY KEY, body text NOT NULL)');
     await db.query('CREATE TABLE docs (id int PRIMARY KEY, doc jsonb NOT NULL)');
+    await db.query('CREATE TABLE pairs (id int PRIMARY KEY, a json NOT NULL, label text NOT NULL, b jsonb NOT NULL)');
   });
   afterAll(async () => {
     await db?.close();
@@ -121,6 +123,25 @@ describe('HandoffWriter (real PostgreSQL)', () => {
     fs.writeFileSync(path.join(dir, 'docs-99999998.jsonl'), `["handoff.doc",[3,${JSON.stringify(doc)}],[1]]\n`);
     expect(await w.replay()).toBe(1);
     expect(await db.query('SELECT doc FROM docs WHERE id = 3')).toEqual([{ doc }]);
+    await w.close();
+  });
+
+  it('with a journal: several JSON parameters around plain ones make one exact line, text beyond ASCII included, stored and replayed as written', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-pair-'));
+    const w = new HandoffWriter({ conn: new PipelinedConnection({ connectionString: tdb.url, applicationName: 'handoff-pair' }), db, logger, what: 'pairs', journal: { dir, name: 'pairs', statements: [INSERT_PAIR] } });
+    const a = [{ agent: 'risk', rationale: 'σ 0.012% per bar → hold; VaR −0.3%', p: { buy: 0.2, hold: 0.6, sell: 0.2 } }];
+    const b = { method: 'bayesian', note: 'ünïcödé ✓', n: [1e-9, -2.5, 3] };
+    await w.write(INSERT_PAIR, [1, JsonText.of(a), 'label “quoted” σ', JsonText.of(b)]);
+    const own = path.join(dir, `pairs-${process.pid}.jsonl`);
+    const line = `["handoff.pair",[1,${JSON.stringify(a)},${JSON.stringify('label “quoted” σ')},${JSON.stringify(b)}],[1,3]]\n`;
+    expect(fs.readFileSync(own, 'utf8')).toBe(line);
+    expect(JSON.parse(line)).toEqual(['handoff.pair', [1, a, 'label “quoted” σ', b], [1, 3]]);
+    await w.settled();
+    expect(await db.query('SELECT id, a, label, b FROM pairs')).toEqual([{ id: 1, a, label: 'label “quoted” σ', b }]);
+    // The same line left by a dead process (with another id) is stored as it was written.
+    fs.writeFileSync(path.join(dir, 'pairs-99999997.jsonl'), line.replace('[1,', '[2,'));
+    expect(await w.replay()).toBe(1);
+    expect(await db.query('SELECT a, label, b FROM pairs WHERE id = 2')).toEqual([{ a, label: 'label “quoted” σ', b }]);
     await w.close();
   });
 
