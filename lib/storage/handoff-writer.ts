@@ -133,7 +133,7 @@ export class HandoffWriter {
       const sent = new Promise<void>((resolve, reject) => {
         if (this.queue.push({ sql, params, settle: (e) => (e === undefined ? resolve() : reject(e)) }) === 1) setImmediate(() => this.flush());
       });
-      this.follow(sql, params, sent, journal);
+      void this.follow(sql, params, sent, journal); // followed to its commit; failures are logged there
       this.stats.handedOff++;
       return;
     }
@@ -168,7 +168,7 @@ export class HandoffWriter {
         (e: unknown) => this.retry(sql, params, e),
       )
       .finally(() => journal?.confirmed());
-    this.pending.track(done);
+    void this.pending.track(done);
     // Nobody need await `done`: its failure is logged, never unhandled.
     done.catch(() => undefined);
     return done;
