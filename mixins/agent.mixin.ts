@@ -369,9 +369,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
    */
   function maintain(self: AgentThis): void {
     const r = self.runtime;
-    if (r.maintenance.timer) clearTimeout(r.maintenance.timer);
-    if (r.maintenance.immediate) clearImmediate(r.maintenance.immediate);
-    r.maintenance.timer = r.maintenance.immediate = null;
+    unschedule(r);
     try {
       r.agent.maintain?.();
     } catch (e) {
@@ -380,6 +378,14 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
       self.logger.error(`${name}: maintenance failed: ${(e as Error).message}`);
     }
     if (r.agent.drainFacts) publishFacts(self);
+  }
+
+  /** Forget any scheduled maintenance (it runs now, or the agent stops). */
+  function unschedule(r: AgentRuntime): void {
+    const m = r.maintenance;
+    if (m.timer) clearTimeout(m.timer);
+    if (m.immediate) clearImmediate(m.immediate);
+    m.timer = m.immediate = null;
   }
 
   function afterOpinion(self: AgentThis): void {
@@ -584,10 +590,7 @@ export function createAgentMixin(agentOrFactory: Agent | (() => Agent), opts: Ag
       }
       this.runtime.receivers = {};
       settle(this);
-      const m = this.runtime.maintenance;
-      if (m.timer) clearTimeout(m.timer);
-      if (m.immediate) clearImmediate(m.immediate);
-      m.timer = m.immediate = null;
+      unschedule(this.runtime);
       await Promise.allSettled([...this.runtime.warm.values(), this.runtime.facts, ...[...this.runtime.books.values()].filter((b): b is Promise<void> => b !== 'fresh')]);
     },
     events,

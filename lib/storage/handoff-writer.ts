@@ -14,8 +14,8 @@
  *   event-loop turn (`setImmediate`, several writes of a turn together): the event
  *   announcing the row and its subscribers run first, and a crash in between loses nothing
  *   (`replay()` at the next start stores what a dead process had journaled but not seen
- *   committed). JSON parameters given as `JsonText` are serialised once: the journal line
- *   embeds their text, and the session sends it.
+ *   committed). JSON parameters given as `JsonText` are encoded once: the journal line
+ *   embeds their bytes, and the session sends the same bytes.
  *
  * Statements must be insert-once (a replayed row that is already there is a unique
  * violation, taken as done).

@@ -38,6 +38,7 @@ import * as store from './store';
 import * as path from 'node:path';
 import { journalName } from '../../lib/storage/ack-journal';
 import { HandoffWriter } from '../../lib/storage/handoff-writer';
+import { InFlight } from '../../lib/util/in-flight';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 
 type AgentInfo = AgentRef & { group: string; nodes: string[]; events: string[] };
@@ -68,7 +69,7 @@ interface Vars {
   marketCache: MarketOpinionCache;
   correlation: SignalCorrelation;
   observed: Map<string, number>;
-  inflight: Set<Promise<unknown>>;
+  inflight: InFlight;
   /** Decision rows on a real PostgreSQL: announced once journaled, sent at the end of the turn (lib/storage/handoff-writer.ts). */
   decisionWriter: HandoffWriter | null;
   chains: Map<string, Promise<unknown>>;
@@ -344,9 +345,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
           .then(() => this.onCandle(c, parentSpanOf(ctx)))
           .catch((e: unknown) => this.logger.error(`consensus: decisions on ${c.symbol} ${c.tf} ${c.t} failed: ${(e as Error).message}`));
         this.chains.set(k, job);
-        this.inflight.add(job);
-        void job.finally(() => {
-          this.inflight.delete(job);
+        void this.inflight.track(job).finally(() => {
           if (this.chains.get(k) === job) this.chains.delete(k);
         });
       },
@@ -611,7 +610,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
     this.marketCache = new MarketOpinionCache();
     this.correlation = new SignalCorrelation();
     this.observed = new Map();
-    this.inflight = new Set();
+    this.inflight = new InFlight();
     this.chains = new Map();
   },
 
@@ -633,7 +632,7 @@ const ConsensusService: ServiceSchema<ServiceSettingSchema, Methods, This> = {
   },
 
   async stopped() {
-    await Promise.allSettled([...this.inflight]);
+    await this.inflight.idle();
     await this.decisionWriter?.close();
   },
 };

@@ -29,6 +29,7 @@ import type { PriceSource } from '../../lib/trading/price-source';
 import { requestHash } from '../../lib/trading/request-hash';
 import { validateOrder, validateQuote, validateStops } from '../../lib/trading/validate';
 import type { Db } from '../../lib/storage/db';
+import { InFlight } from '../../lib/util/in-flight';
 import type { Logger } from '../../lib/util/logger';
 import type { Account, AccountMode, Book, Fill, Order, OrderIntent, OrderStatus, Position, Quote, SubmitParams, SymbolSpec } from '../../types/trading';
 import { Broker, Mt5Broker, Mt5Send, PaperBroker, RouteResult } from './brokers';
@@ -125,7 +126,7 @@ export class TradingEngine {
   private readonly now: () => number;
   private readonly fastDb: Db;
   private readonly paper: { balance: number; currency: string; mode: AccountMode; settings: PaperSettings };
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
   /** Fills written, the statements that wrote them (a batch of paper fills is one), and batches refused (then written fill by fill). */
   readonly fillStats = { fills: 0, statements: 0, refusedBatches: 0 };
 
@@ -200,8 +201,7 @@ export class TradingEngine {
       if (e instanceof UnavailableError) this.o.logger.warn(`trading: ${what} postponed: ${e.message}`);
       else this.o.logger.error(`trading: ${what} failed`, e);
     });
-    this.inflight.add(t);
-    void t.finally(() => this.inflight.delete(t));
+    void this.inflight.track(t);
   }
 
   /** Until the tenant's acknowledged orders are in the database (read-your-writes for readers). */
@@ -212,7 +212,7 @@ export class TradingEngine {
   /** Wait for queued executions (tests, shutdown). */
   async idle(): Promise<void> {
     await this.o.intake?.idle();
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.inflight.idle();
     await Promise.allSettled([...this.loaded.values()].map((b) => b.queue));
   }
 
