@@ -109,29 +109,45 @@ export class AckJournal<T = unknown> {
 
   /**
    * Store the orphans' records through `store`, then delete their files; returns the
-   * records replayed (`store` answering false skips one uncounted). A record `store`
-   * refuses goes to `refused` and is dropped; an error `down` calls the database being
-   * down propagates, and the file stays for the next start.
+   * records replayed (`store` answering false skips one uncounted). An error `down` calls
+   * the database being down propagates, and the file stays for the next start. A record
+   * whose error `keep` accepts (it cannot be placed now, but may be later) is set aside in
+   * a new orphan file, replayed by the next `replay`; any other error is a refusal: the
+   * record goes to `refused` and is dropped.
    */
   static async replay<T>(
     dir: string,
     name: string,
     store: (record: T) => Promise<boolean | void>,
-    on: { down(e: unknown): boolean; refused(record: T, e: unknown): void },
+    on: { down(e: unknown): boolean; refused(record: T, e: unknown): void; keep?(record: T, e: unknown): boolean },
   ): Promise<number> {
     let n = 0;
     for (const { file, records } of AckJournal.orphans<T>(dir, name)) {
+      const kept: T[] = [];
       for (const r of records) {
         try {
           if ((await store(r)) === false) continue;
         } catch (e) {
-          if (on.down(e)) throw e;
+          if (on.down(e)) throw e; // the whole file stays: what was stored is found by its key next time
+          if (on.keep?.(r, e)) {
+            kept.push(r);
+            continue;
+          }
           on.refused(r, e);
         }
         n++;
       }
+      AckJournal.setAside(dir, name, kept);
       fs.rmSync(file, { force: true });
     }
     return n;
+  }
+
+  /** Write records to a new orphan file (one write), replayed by the next `replay`. */
+  private static setAside(dir: string, name: string, records: readonly unknown[]): void {
+    if (records.length === 0) return;
+    const file = path.join(dir, `${name}-orphan-${Date.now()}-${process.hrtime.bigint()}.jsonl`);
+    fs.writeFileSync(`${file}.tmp`, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    fs.renameSync(`${file}.tmp`, file);
   }
 }

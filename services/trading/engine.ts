@@ -33,7 +33,7 @@ import { InFlight } from '../../lib/util/in-flight';
 import type { Logger } from '../../lib/util/logger';
 import type { Account, AccountMode, Book, Fill, Order, OrderIntent, OrderStatus, Position, Quote, SubmitParams, SymbolSpec } from '../../types/trading';
 import { Broker, Mt5Broker, Mt5Send, PaperBroker, RouteResult } from './brokers';
-import type { OrderIntake } from './intake';
+import { ORDER_REFUSED, type OrderIntake } from './intake';
 import { WorkingOrders } from './working-orders';
 import * as store from './trading.store';
 
@@ -296,6 +296,52 @@ export class TradingEngine {
     } finally {
       this.via.delete(inserted.id);
     }
+  }
+
+  /**
+   * A paper order another trading node acknowledged for a tenant this node owns, and could
+   * not store itself (its write failed after this node took the tenant, or it died and its
+   * journal was replayed elsewhere): stored through this node's intake and routed here,
+   * once. True when stored; false when its key was already taken (the order under that key
+   * stands). Throws OwnedElsewhere (503) if this node does not own the tenant either.
+   */
+  async adopt(order: Order, hash: string): Promise<boolean> {
+    const intake = this.o.intake;
+    if (!intake) throw new UnavailableError('trading', 'no order intake on this node (embedded database)');
+    if (order.status !== 'new') throw new DomainError('INVALID_ORDER', `only an order in new is adopted, not one in ${order.status}`, 422, { orderId: order.id });
+    const book = await this.bookOf(order.tenantId, order.accountId);
+    if (book.account.broker !== 'paper') throw new DomainError('INVALID_ORDER', `account ${order.accountId} is not a paper account: live orders are never acknowledged before their commit`, 422);
+    let stored: Order | null;
+    try {
+      stored = await intake.insert(order, hash);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      // The database refuses the row itself (a check): that stands wherever it is sent.
+      if (typeof code === 'string' && code.startsWith('23')) throw new DomainError(ORDER_REFUSED, `order ${order.id} refused by the database: ${(e as Error).message}`, 422, { orderId: order.id });
+      throw e;
+    }
+    if (!stored) return false;
+    book.working.set(order.id, order);
+    this.routeInBackground(book, order.id);
+    return true;
+  }
+
+  /**
+   * Acknowledged orders set aside by an earlier replay (no node could store them then), and
+   * journals of processes that died since: replayed while this node runs; those stored here
+   * are routed here.
+   */
+  async replayKept(): Promise<number> {
+    const intake = this.o.intake;
+    if (!intake) return 0;
+    const stored: Order[] = [];
+    const n = await intake.replayJournals((o) => stored.push(o));
+    for (const o of stored) {
+      const book = await this.bookOf(o.tenantId, o.accountId); // a book loaded just now has it already
+      if (!book.working.has(o.id)) book.working.set(o.id, o);
+      this.routeInBackground(book, o.id);
+    }
+    return n;
   }
 
   /** The stored order of a key that was taken, as a replay. */

@@ -83,11 +83,75 @@ export interface IntakeOptions {
   journalDir?: string;
   /** The journal's name: one per database, so a journal is only ever replayed into the database it was written for. */
   journalName?: string;
+  /**
+   * An acknowledged order whose tenant another node now owns (its write here failed, or the
+   * process that acknowledged it died): store it through `owner`'s intake (the application
+   * name of the session holding the tenant, null when unknown). Resolves true when stored
+   * there, false when its key was already taken there; throws when it cannot be placed now.
+   * Without it such an order waits until this node can claim the tenant again.
+   */
+  handOver?: (order: Order, requestHash: string, owner: string | null) => Promise<boolean>;
 }
 
-/** A journal record: the acknowledged order's INSERT_ORDER parameters (serialised once: the risk stamp is already JSON in them). */
-type Acked = unknown[];
+/**
+ * A journal record: the acknowledged order, by name, with its request hash. Replayed through
+ * the INSERT of the code that replays it, so a journal survives an upgrade that changes the
+ * statement. Journals written before version 1 hold INSERT_ORDER's parameters by position
+ * (`LEGACY_LAYOUT`); those are still read.
+ */
+export interface JournalOrder {
+  v: 1;
+  requestHash: string;
+  order: Order;
+}
+type Acked = JournalOrder | unknown[];
 
+/** Where the fields of an order were in a journal record written before version 1 (INSERT_ORDER's parameters then). */
+const LEGACY_LAYOUT = ['id', 'tenantId', 'accountId', 'idempotencyKey', 'requestHash', 'decisionId', 'symbol', 'side', 'type', 'volume', 'price', 'sl', 'tp', 'trailing',
+  'positionId', 'status', 'comment', 'origin', 'risk', 'history', 'createdAt', 'expiresAt'] as const;
+
+/** The order and request hash of a journal record, either version; throws on a record that is neither. */
+export function journalled(r: Acked): { order: Order; requestHash: string } {
+  if (Array.isArray(r)) {
+    if (r.length !== LEGACY_LAYOUT.length) throw new TypeError(`a journal record of ${r.length} fields, not ${LEGACY_LAYOUT.length}`);
+    const f = Object.fromEntries(LEGACY_LAYOUT.map((k, i) => [k, r[i]])) as Record<(typeof LEGACY_LAYOUT)[number], unknown>;
+    const { requestHash, risk, history, ...rest } = f;
+    const order = {
+      ...rest,
+      risk: typeof risk === 'string' ? JSON.parse(risk) : null,
+      history: typeof history === 'string' ? JSON.parse(history) : [],
+      filledVolume: 0,
+      avgPrice: null,
+      brokerOrder: null,
+      reason: null,
+      updatedAt: rest.createdAt,
+    } as unknown as Order;
+    return { order, requestHash: String(requestHash) };
+  }
+  if (r && typeof r === 'object' && r.v === 1 && r.order && typeof r.requestHash === 'string') return { order: r.order, requestHash: r.requestHash };
+  throw new TypeError(`an unknown journal record (version ${String((r as { v?: unknown } | null)?.v)})`);
+}
+
+
+/** The error type with which a node's database refuses an order's row itself (a check): final wherever the order is sent. */
+export const ORDER_REFUSED = 'ORDER_REFUSED';
+
+/** An acknowledged order no node can store now (its tenant's owner could not take it): kept, and tried again later. */
+export class NotPlacedYet extends UnavailableError {
+  constructor(message: string) {
+    super('trading', message);
+  }
+}
+
+/** A journal record, for a log line. */
+function describe(r: Acked): string {
+  try {
+    const { order } = journalled(r);
+    return `${order.id} of ${order.tenantId}`;
+  } catch {
+    return JSON.stringify(r).slice(0, 120);
+  }
+}
 
 /** Another node owns the tenant: send the order there. */
 export class OwnedElsewhere extends UnavailableError {
@@ -108,8 +172,14 @@ export class OrderIntake {
   private closed = false;
   private inFlight = 0;
   private readonly journal: AckJournal<Acked> | null;
-  /** Fast-path acknowledgements, and those that waited for the statement to leave. */
-  readonly stats = { fast: 0, fastAwaited: 0, slow: 0, reconciled: 0 };
+  /** A replay running (replays do not overlap). */
+  private replaying: Promise<number> | null = null;
+  /**
+   * Fast-path acknowledgements, those that waited for the statement to leave, writes checked
+   * again after a lost session, acknowledged orders stored by the tenant's owner, and journal
+   * records set aside for a later replay (no node could store them yet).
+   */
+  readonly stats = { fast: 0, fastAwaited: 0, slow: 0, reconciled: 0, handedOver: 0, setAside: 0 };
 
   constructor(private readonly o: IntakeOptions) {
     this.now = o.now ?? Date.now;
@@ -120,13 +190,60 @@ export class OrderIntake {
    * Before taking orders: store the orders that processes which have died had acknowledged
    * but not seen committed (their journals), then delete those journals. Returns how many
    * records were replayed (a record already stored counts too: it is found by its key).
+   *
+   * An order of a tenant another node owns is handed to that node (`handOver`); one that no
+   * node can store now (the owner unreachable, or no `handOver`) is set aside and replayed
+   * again later (`pendingReplay`): an acknowledged order is never dropped for want of an owner.
+   * `onStored` gets each order stored here (a replay while the node runs routes them; at start
+   * the engine's recovery finds them in `new`).
    */
-  async replayJournals(): Promise<number> {
-    if (!this.o.journalDir) return 0;
-    return AckJournal.replay<Acked>(this.o.journalDir, this.o.journalName ?? 'intake', (params) => this.insertRow(params).then(() => undefined), {
-      down: (e) => (e instanceof UnavailableError && !(e instanceof OwnedElsewhere)) || isConnectionError(e),
-      refused: (params, e) => this.o.logger.error(`trading: acknowledged order ${String(params[0])} of ${String(params[1])} could not be replayed: ${(e as Error).message}`),
-    });
+  replayJournals(onStored?: (order: Order) => void): Promise<number> {
+    if (!this.o.journalDir) return Promise.resolve(0);
+    const dir = this.o.journalDir;
+    this.replaying ??= AckJournal.replay<Acked>(dir, this.o.journalName ?? 'intake', (r) => this.replayOne(r, onStored), {
+      down: (e) => (e instanceof UnavailableError && !(e instanceof OwnedElsewhere) && !(e instanceof NotPlacedYet)) || isConnectionError(e),
+      keep: (r, e) => {
+        if (!(e instanceof OwnedElsewhere) && !(e instanceof NotPlacedYet)) return false;
+        this.stats.setAside++;
+        this.o.logger.warn(`trading: acknowledged order ${describe(r)} is kept for a later replay: ${(e as Error).message}`);
+        return true;
+      },
+      refused: (r, e) => this.o.logger.error(`trading: acknowledged order ${describe(r)} could not be replayed: ${(e as Error).message}`),
+    }).finally(() => (this.replaying = null));
+    return this.replaying;
+  }
+
+  /** Journal records set aside for a later replay exist (in this node's journal directory). */
+  pendingReplay(): boolean {
+    return this.o.journalDir ? AckJournal.orphans(this.o.journalDir, this.o.journalName ?? 'intake').length > 0 : false;
+  }
+
+  /** One journal record: stored here, or by the tenant's owner. */
+  private async replayOne(r: Acked, onStored?: (order: Order) => void): Promise<void> {
+    const { order, requestHash } = journalled(r);
+    try {
+      if (await this.insertRow(store.insertParams(order, requestHash))) onStored?.(order);
+    } catch (e) {
+      if (!(e instanceof OwnedElsewhere)) throw e;
+      await this.handOver(order, requestHash, e);
+    }
+  }
+
+  /** Store an acknowledged order through the node that owns its tenant; NotPlacedYet when that cannot happen now. */
+  private async handOver(order: Order, requestHash: string, owned: OwnedElsewhere): Promise<boolean> {
+    if (!this.o.handOver) throw owned;
+    try {
+      const stored = await this.o.handOver(order, requestHash, owned.owner);
+      this.stats.handedOver++;
+      if (!stored) this.o.logger.warn(`trading: acknowledged order ${order.id} of ${order.tenantId} was handed to ${owned.owner ?? 'its owner'}, where its key ${order.idempotencyKey} was already taken`);
+      return stored;
+    } catch (e) {
+      const err = e as { type?: unknown; message?: string };
+      // The owner's database refusing the row itself stands (as it would here); anything else
+      // (unreachable, timed out, ownership moved again, a node of another version) may pass later.
+      if (err?.type === ORDER_REFUSED) throw e;
+      throw new NotPlacedYet(`the order intake of tenant ${owned.tenantId} is owned by ${owned.owner ?? 'another trading node'}, which could not take it now (${err?.message ?? String(e)})`);
+    }
   }
 
   /** The session was lost: its locks went with it. Every tenant is claimed again on its next order. */
@@ -160,9 +277,9 @@ export class OrderIntake {
     const t = this.tenants.get(order.tenantId);
     if (!t || t.state !== 'owned' || !this.journal) throw new Error(`intake: write for ${order.tenantId}, which this node does not own`);
     const journal = this.journal;
-    const params = store.insertParams(order, hash);
-    journal.append(params);
-    const sent = this.o.conn.send(store.INSERT_ORDER, params);
+    const record: JournalOrder = { v: 1, requestHash: hash, order };
+    journal.append(record);
+    const sent = this.o.conn.send(store.INSERT_ORDER, store.insertParams(order, hash));
     this.inFlight++;
     const written = this.writes.track(
       store.insertedOrNull(sent.rows, order).then(
@@ -326,8 +443,9 @@ export class OrderIntake {
 
   /**
    * A fast-path write whose session failed: find out whether it committed; if not, write it
-   * again through the ordinary path. Retries until the database answers (the order was
-   * acknowledged, so it is never dropped while this process lives).
+   * again through the ordinary path, or through the tenant's owner if another node has taken
+   * it meanwhile. Retries until one of them answers (the order was acknowledged, so it is
+   * never dropped while this process lives; its journal record stays until then).
    */
   private async reconcile(order: Order, hash: string): Promise<Order | null> {
     this.stats.reconciled++;
@@ -338,12 +456,21 @@ export class OrderIntake {
         const r = await this.insert(order, hash);
         if (r) return r;
       } catch (e) {
-        if (e instanceof OwnedElsewhere) {
-          this.o.logger.error(`trading: order ${order.id} was acknowledged, but its write failed and ${e.owner ?? 'another node'} has taken over tenant ${order.tenantId}; the order is dropped`);
-          return null;
+        let why = e;
+        if (e instanceof OwnedElsewhere && this.o.handOver) {
+          try {
+            await this.handOver(order, hash, e);
+            return null; // stored by the owner, which routes it: not an order of this node's books
+          } catch (h) {
+            if (!(h instanceof NotPlacedYet)) {
+              this.o.logger.error(`trading: acknowledged order ${order.id} was refused by ${e.owner ?? 'the owner'} of tenant ${order.tenantId}: ${(h as Error).message}`);
+              return null;
+            }
+            why = h;
+          }
         }
-        if (this.closed) throw e;
-        this.o.logger.warn(`trading: order ${order.id} not yet confirmed after the intake session failed (${(e as Error).message}); retrying`);
+        if (this.closed) throw why;
+        this.o.logger.warn(`trading: order ${order.id} not yet confirmed after the intake session failed (${(why as Error).message}); retrying`);
       }
       await new Promise((res) => setTimeout(res, Math.min(5000, 100 * 2 ** attempt)));
     }

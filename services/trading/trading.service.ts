@@ -19,7 +19,7 @@ import { ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
 import { requireTenant } from '../../lib/tenant';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
 import type { TenantMeta } from '../../types/meta';
-import type { Quote, SubmitParams } from '../../types/trading';
+import type { Order, Quote, SubmitParams } from '../../types/trading';
 import { GatewayUnreachable, Mt5Command, Mt5Reply } from './brokers';
 import { TradingEngine } from './engine';
 import { OrderIntake, OwnedElsewhere } from './intake';
@@ -29,7 +29,10 @@ import * as store from './trading.store';
 export const SUBMIT_CALLER = 'risk';
 const FORWARDER = 'trading';
 
-type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { intakeForward?: boolean }>;
+type Ctx<P = Record<string, unknown>> = Context<P, Partial<TenantMeta> & { intakeForward?: boolean; intakeHandOver?: boolean }>;
+
+/** How often a node looks for acknowledged orders set aside for a later replay (intake.ts, replayJournals). */
+const REPLAY_KEPT_MS = 10_000;
 
 interface TradingVars {
   engine: TradingEngine;
@@ -37,6 +40,8 @@ interface TradingVars {
   fastDb: Db | null;
   intake: OrderIntake | null;
   timers: NodeJS.Timeout[];
+  /** When to look for acknowledged orders set aside for a later replay next. */
+  replayKeptAt: number;
 }
 
 const optNum = { type: 'number', convert: true, optional: true } as const;
@@ -54,6 +59,42 @@ function asyncCommitUrl(): string | null {
 
 /** `application_name` of a node's intake session: how another node finds the owner of a tenant. */
 const INTAKE_APP = 'plan2-trading:';
+
+/** The node whose intake session has this application name; null when it is not a trading node's. */
+function intakeNode(app: string | null): string | null {
+  return app?.startsWith(INTAKE_APP) ? app.slice(INTAKE_APP.length) : null;
+}
+
+const nullableStr = { type: 'string', nullable: true } as const;
+const nullableNumber = { type: 'number', nullable: true } as const;
+
+/** An acknowledged order handed from one trading node to another (`trading.adopt`): the fields its row is written from. */
+const ADOPTED_ORDER = {
+  type: 'object',
+  props: {
+    id: { type: 'string', min: 1, max: 64 },
+    tenantId: { type: 'string', min: 1, max: 64 },
+    accountId: { type: 'string', min: 1, max: 64 },
+    idempotencyKey: { type: 'string', min: 1, max: 200 },
+    decisionId: nullableStr,
+    symbol: { type: 'string', min: 1, max: 32 },
+    side: { type: 'enum', values: ['buy', 'sell'] },
+    type: { type: 'string', min: 1, max: 32 },
+    volume: { type: 'number', positive: true },
+    price: nullableNumber,
+    sl: nullableNumber,
+    tp: nullableNumber,
+    trailing: nullableNumber,
+    positionId: nullableStr,
+    status: { type: 'equal', value: 'new' },
+    comment: nullableStr,
+    origin: { type: 'string', min: 1, max: 32 },
+    risk: { type: 'object', nullable: true },
+    history: { type: 'array', items: 'object' },
+    createdAt: { type: 'number', integer: true },
+    expiresAt: nullableNumber,
+  },
+} as const;
 
 const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record<string, never>, DbThis & TradingVars> = {
   name: 'trading',
@@ -86,10 +127,25 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           return await this.engine.submit(ctx.params, traceParent(ctx));
         } catch (e) {
           // Another node owns the tenant's order intake (services/trading/intake.ts): the order goes there, once.
-          const owner = e instanceof OwnedElsewhere && !forwarded && e.owner?.startsWith(INTAKE_APP) ? e.owner.slice(INTAKE_APP.length) : null;
+          const owner = e instanceof OwnedElsewhere && !forwarded ? intakeNode(e.owner) : null;
           if (!owner || owner === this.broker.nodeID) throw e;
           return ctx.call('trading.submit', ctx.params, { nodeID: owner, meta: { intakeForward: true } });
         }
+      },
+    },
+
+    /**
+     * An acknowledged paper order of a tenant this node owns, handed over by the trading node
+     * that acknowledged it and could not store it (intake.ts, `handOver`): stored here and
+     * routed, once. Between trading nodes only (no REST route); `{stored: false}` when its key
+     * was already taken here.
+     */
+    adopt: {
+      params: { order: ADOPTED_ORDER, requestHash: { type: 'string', min: 1, max: 128 } },
+      async handler(ctx: Ctx<{ order: Order; requestHash: string }>) {
+        if (ctx.meta.intakeHandOver !== true) throw new Errors.MoleculerClientError('trading.adopt is between trading nodes only', 403, 'FORBIDDEN_CALLER');
+        const order: Order = { ...ctx.params.order, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, updatedAt: ctx.params.order.createdAt };
+        return { stored: await this.engine.adopt(order, ctx.params.requestHash) };
       },
     },
 
@@ -274,6 +330,12 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           logger: this.logger,
           journalDir: path.join(config().dataDir, 'journal'),
           journalName: journalName('intake', asyncUrl),
+          handOver: async (order, requestHash, owner) => {
+            const node = intakeNode(owner);
+            if (!node || node === this.broker.nodeID) throw new Error(`no trading node to hand it to (owner ${owner ?? 'unknown'})`);
+            const r = await this.broker.call<{ stored: boolean }, object>('trading.adopt', { order, requestHash }, { nodeID: node, meta: { intakeHandOver: true } });
+            return r.stored;
+          },
         })
       : null;
     this.prices = new BrokerPriceSource((action, params) => this.broker.call(action, params));
@@ -308,6 +370,7 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
     metrics?.register({ type: 'counter', name: 'plan2.trading.fills', description: 'Fills written (paper and live)' });
     metrics?.register({ type: 'counter', name: 'plan2.trading.fill_statements', description: 'Statements that wrote them (paper fills queued together share one)' });
     const reported = { fills: 0, statements: 0 };
+    this.replayKeptAt = Date.now() + REPLAY_KEPT_MS;
     this.timers = [
       setInterval(() => {
         if (metrics) {
@@ -317,6 +380,10 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           Object.assign(reported, s);
         }
         this.engine.retryNew();
+        if (this.intake && Date.now() >= this.replayKeptAt) {
+          this.replayKeptAt = Date.now() + REPLAY_KEPT_MS;
+          if (this.intake.pendingReplay()) this.engine.replayKept().catch((e: unknown) => this.logger.warn(`trading: replaying kept orders failed: ${(e as Error).message}`));
+        }
         this.engine.sweepExpired().catch((e: unknown) => this.logger.error('trading: expiry sweep failed', e));
         this.engine.flushMarks().catch((e: unknown) => this.logger.error('trading: equity marks flush failed', e));
       }, 1000),

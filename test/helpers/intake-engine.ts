@@ -9,7 +9,7 @@ import { PgDb } from '../../lib/storage/adapters/pg';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { STANDARD_SYMBOLS } from '../../lib/trading/price-source';
 import { TradingEngine } from '../../services/trading/engine';
-import { OrderIntake } from '../../services/trading/intake';
+import { IntakeOptions, OrderIntake } from '../../services/trading/intake';
 import type { OrderIntent, Quote } from '../../types/trading';
 
 export interface IntakeEngine {
@@ -29,13 +29,13 @@ export function asyncUrl(url: string): string {
   return u.toString();
 }
 
-export function intakeEngine(url: string, name: string, opts: { maxInFlight?: number; journalDir?: string } = {}): IntakeEngine {
+export function intakeEngine(url: string, name: string, opts: { maxInFlight?: number; journalDir?: string; handOver?: IntakeOptions['handOver'] } = {}): IntakeEngine {
   const db = new PgDb({ connectionString: url, max: 4 });
   const fastDb = new PgDb({ connectionString: asyncUrl(url), max: 4 });
   const logger = { info: () => undefined, warn: () => undefined, error: (...a: unknown[]) => process.stderr.write(`${a.map(String).join(' ')}\n`) };
   let intake: OrderIntake | null = null;
   const conn = new PipelinedConnection({ connectionString: asyncUrl(url), applicationName: `plan2-trading:${name}`, onReset: () => intake?.sessionLost() });
-  intake = new OrderIntake({ conn, db, logger, maxInFlight: opts.maxInFlight, journalDir: opts.journalDir ?? JOURNALS });
+  intake = new OrderIntake({ conn, db, logger, maxInFlight: opts.maxInFlight, journalDir: opts.journalDir ?? JOURNALS, handOver: opts.handOver });
   const quote: Quote = { symbol: 'EURUSD', bid: 1.1, ask: 1.1002, time_msc: Date.now() };
   const events: IntakeEngine['events'] = [];
   const engine = new TradingEngine({

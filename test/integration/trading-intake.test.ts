@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { createTestDatabase, TestDatabase } from '../helpers/infra';
 import { BUY, IntakeEngine, intakeEngine, owned } from '../helpers/intake-engine';
 import { createTenants, sql, until } from '../helpers/trading';
-import { OwnedElsewhere } from '../../services/trading/intake';
-import { insertParams } from '../../services/trading/trading.store';
+import { JournalOrder, OwnedElsewhere } from '../../services/trading/intake';
+import { insertParams, newOrderOf } from '../../services/trading/trading.store';
+import { requestHash } from '../../lib/trading/request-hash';
 import type { Order } from '../../types/trading';
 import { PgDb } from '../../lib/storage/adapters/pg';
 import { migrate, readMigrations } from '../../lib/storage/migrate';
@@ -22,7 +23,7 @@ const CHILD = path.join(__dirname, '..', '..', 'dist', 'test', 'helpers', 'intak
 describe('order intake (real PostgreSQL)', () => {
   let db: TestDatabase;
   const open: IntakeEngine[] = [];
-  const engine = (name: string, opts?: { maxInFlight?: number; journalDir?: string }) => {
+  const engine = (name: string, opts?: Parameters<typeof intakeEngine>[2]) => {
     const e = intakeEngine(db.url, name, opts);
     open.push(e);
     return e;
@@ -33,7 +34,7 @@ describe('order intake (real PostgreSQL)', () => {
     const m = new PgDb({ connectionString: db.url, max: 1 });
     await migrate(m, readMigrations(MIGRATIONS_DIR));
     await m.close();
-    await createTenants(db.url, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    await createTenants(db.url, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
   });
   afterEach(async () => {
     for (const e of open.splice(0)) await e.close();
@@ -167,5 +168,61 @@ describe('order intake (real PostgreSQL)', () => {
     expect(await e.intake.replayJournals()).toBe(2);
     expect(await sql(db.url, `SELECT id, status FROM orders WHERE idempotency_key IN ('lost-1', 'replayed-1')`)).toEqual([{ id: 'o_replayed-1', status: 'new' }]);
     expect(fs.existsSync(path.join(journalDir, 'intake-99999999.jsonl'))).toBe(false);
+  });
+
+  /** What a process that died leaves in its journal: acknowledged paper orders of `tenantId`, by name. */
+  const deadJournal = (dir: string, tenantId: string, keys: string[]) => {
+    const records: JournalOrder[] = keys.map((k) => {
+      const hash = requestHash(BUY, undefined);
+      const order = newOrderOf({ id: `o_${k}`, tenantId, accountId: 'paper', idempotencyKey: k, requestHash: hash, decisionId: null, symbol: 'EURUSD', side: 'buy', type: 'market', volume: 0.01,
+        price: null, sl: null, tp: null, trailing: null, positionId: null, comment: null, origin: 'client', risk: null, createdAt: Date.now(), expiresAt: null });
+      return { v: 1, requestHash: hash, order };
+    });
+    fs.writeFileSync(path.join(dir, 'intake-99999998.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  };
+
+  it('acknowledged orders of a tenant another node owns now are handed to the owner on replay: stored and filled once, there', async () => {
+    const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-handover-'));
+    const owner = engine('owner-h');
+    await owned(owner, 'h', 'warm-h');
+    const other = engine('other-h', { journalDir, handOver: (order, hash) => owner.engine.adopt(order, hash) });
+    deadJournal(journalDir, 'h', ['ho-1', 'ho-2', 'warm-h']); // the last: a key the owner already used
+    expect(await other.intake.replayJournals()).toBe(3);
+    expect(other.intake.stats.handedOver).toBe(3);
+    await owner.engine.idle();
+    const rows = await sql<{ id: string; status: string }>(db.url, `SELECT id, status FROM orders WHERE tenant_id = 'h' AND idempotency_key IN ('ho-1', 'ho-2') ORDER BY id`);
+    expect(rows).toEqual([{ id: 'o_ho-1', status: 'filled' }, { id: 'o_ho-2', status: 'filled' }]);
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM fills WHERE order_id IN ('o_ho-1', 'o_ho-2')`)).toEqual([{ n: 2 }]);
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE id = 'o_warm-h'`)).toEqual([{ n: 0 }]); // the key's first order stands
+    expect(fs.readdirSync(journalDir).filter((f) => f.includes('99999998') || f.includes('orphan'))).toEqual([]);
+  });
+
+  it('an owner that cannot take them now: the orders are set aside, not dropped, and stored once a node can (here, after the owner left)', async () => {
+    const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan2-kept-'));
+    const owner = engine('owner-i');
+    await owned(owner, 'i', 'warm-i');
+    // What the broker answers when the owner's node is not reachable (404, but not the owner's verdict on the order).
+    const other = engine('other-i', {
+      journalDir,
+      handOver: async () => {
+        throw Object.assign(new Error('Service trading.adopt is not available on owner-i'), { code: 404, type: 'SERVICE_NOT_FOUND', retryable: true });
+      },
+    });
+    deadJournal(journalDir, 'i', ['kept-1']);
+    expect(await other.intake.replayJournals()).toBe(0);
+    expect(other.intake.stats.setAside).toBe(1);
+    expect(other.intake.pendingReplay()).toBe(true);
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE idempotency_key = 'kept-1'`)).toEqual([{ n: 0 }]);
+    // A replay while running: set aside again while the owner still cannot take it.
+    expect(await other.engine.replayKept()).toBe(0);
+    expect(other.intake.stats.setAside).toBe(2);
+    // The owner leaves; the next replay stores it here and routes it here.
+    await owner.close();
+    open.splice(open.indexOf(owner), 1);
+    expect(await other.engine.replayKept()).toBe(1);
+    expect(other.intake.pendingReplay()).toBe(false);
+    await other.engine.idle();
+    expect(await sql(db.url, `SELECT id, status FROM orders WHERE idempotency_key = 'kept-1'`)).toEqual([{ id: 'o_kept-1', status: 'filled' }]);
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM fills WHERE order_id = 'o_kept-1'`)).toEqual([{ n: 1 }]);
   });
 });

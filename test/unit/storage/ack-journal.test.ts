@@ -51,4 +51,30 @@ describe('AckJournal', () => {
     expect(path.basename(o[0].file)).toMatch(/^intake-orphan-[\d-]+\.jsonl$/);
     j.close();
   });
+
+  it('replay: stored records are counted, a refused one is dropped, a kept one is set aside for the next replay; a down database keeps the whole file', async () => {
+    fs.writeFileSync(path.join(dir, 'intake-99999999.jsonl'), '{"id":1}\n{"id":2}\n{"id":3}\n{"id":4}\n');
+    const refused: number[] = [];
+    const later = new Error('no owner now');
+    const store = async (r: { id: number }) => {
+      if (r.id === 2) throw new Error('check violation');
+      if (r.id === 3) throw later;
+      if (r.id === 4) return false;
+    };
+    const on = { down: () => false, refused: (r: { id: number }) => void refused.push(r.id), keep: (_r: { id: number }, e: unknown) => e === later };
+    expect(await AckJournal.replay(dir, 'intake', store, on)).toBe(2); // the stored one and the refused one (gone either way)
+    expect(refused).toEqual([2]);
+    expect(fs.existsSync(path.join(dir, 'intake-99999999.jsonl'))).toBe(false);
+    const o = AckJournal.orphans<{ id: number }>(dir, 'intake');
+    expect(o.map((x) => x.records)).toEqual([[{ id: 3 }]]);
+    expect(path.basename(o[0].file)).toMatch(/^intake-orphan-[\d-]+\.jsonl$/);
+    // The next replay finds it; now it is stored.
+    expect(await AckJournal.replay(dir, 'intake', async () => undefined, on)).toBe(1);
+    expect(AckJournal.orphans(dir, 'intake')).toEqual([]);
+    // The database down: the error propagates and the file stays whole.
+    fs.writeFileSync(path.join(dir, 'intake-99999998.jsonl'), '{"id":5}\n{"id":6}\n');
+    const down = new Error('connection refused');
+    await expect(AckJournal.replay(dir, 'intake', async (r: { id: number }) => { if (r.id === 6) throw down; }, { ...on, down: (e) => e === down })).rejects.toBe(down);
+    expect(fs.readFileSync(path.join(dir, 'intake-99999998.jsonl'), 'utf8')).toBe('{"id":5}\n{"id":6}\n');
+  });
 });
