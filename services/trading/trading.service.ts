@@ -79,7 +79,7 @@ const ADOPTED_ORDER = {
     decisionId: nullableStr,
     symbol: { type: 'string', min: 1, max: 32 },
     side: { type: 'enum', values: ['buy', 'sell'] },
-    type: { type: 'string', min: 1, max: 32 },
+    type: { type: 'enum', values: ['market', 'limit', 'stop'] },
     volume: { type: 'number', positive: true },
     price: nullableNumber,
     sl: nullableNumber,
