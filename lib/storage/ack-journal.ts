@@ -82,17 +82,29 @@ export class AckJournal<T = unknown> {
     if (this.unconfirmed === 0) fs.rmSync(this.file, { force: true });
   }
 
-  /** The records left by processes of this name that are no longer running (a torn last line is skipped). */
-  static orphans<T>(dir: string, name: string): Orphan<T>[] {
+  /** The files left by processes of this name that are no longer running, and the files set aside. */
+  private static orphanFiles(dir: string, name: string): string[] {
     if (!fs.existsSync(dir)) return [];
     const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const live = new RegExp(`^${escaped}-(\\d+)\\.jsonl$`);
     const setAside = new RegExp(`^${escaped}-orphan-[\\d-]+\\.jsonl$`);
-    const out: Orphan<T>[] = [];
-    for (const f of fs.readdirSync(dir)) {
-      const m = live.exec(f);
-      if (m ? Number(m[1]) === process.pid || processAlive(Number(m[1])) : !setAside.test(f)) continue;
-      const file = path.join(dir, f);
+    return fs
+      .readdirSync(dir)
+      .filter((f) => {
+        const m = live.exec(f);
+        return m ? Number(m[1]) !== process.pid && !processAlive(Number(m[1])) : setAside.test(f);
+      })
+      .map((f) => path.join(dir, f));
+  }
+
+  /** Are there records to replay (without reading them)? */
+  static hasOrphans(dir: string, name: string): boolean {
+    return AckJournal.orphanFiles(dir, name).length > 0;
+  }
+
+  /** The records left by processes of this name that are no longer running (a torn last line is skipped). */
+  static orphans<T>(dir: string, name: string): Orphan<T>[] {
+    return AckJournal.orphanFiles(dir, name).map((file) => {
       const records: T[] = [];
       for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
         if (!line) continue;
@@ -102,9 +114,8 @@ export class AckJournal<T = unknown> {
           // a line cut short by the crash: its write never completed, so it was never acknowledged
         }
       }
-      out.push({ file, records });
-    }
-    return out;
+      return { file, records };
+    });
   }
 
   /**

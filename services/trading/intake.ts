@@ -215,7 +215,7 @@ export class OrderIntake {
 
   /** Journal records set aside for a later replay exist (in this node's journal directory). */
   pendingReplay(): boolean {
-    return this.o.journalDir ? AckJournal.orphans(this.o.journalDir, this.o.journalName ?? 'intake').length > 0 : false;
+    return this.o.journalDir ? AckJournal.hasOrphans(this.o.journalDir, this.o.journalName ?? 'intake') : false;
   }
 
   /** One journal record: stored here, or by the tenant's owner. */

@@ -36,6 +36,8 @@ describe('AckJournal', () => {
     fs.writeFileSync(path.join(dir, 'other-99999999.jsonl'), '{"id":8}\n');
     const o = AckJournal.orphans<{ id: number }>(dir, 'intake');
     expect(o).toEqual([{ file: path.join(dir, 'intake-99999999.jsonl'), records: [{ id: 1 }, { id: 2 }] }]);
+    expect(AckJournal.hasOrphans(dir, 'intake')).toBe(true);
+    expect(AckJournal.hasOrphans(dir, 'nothing')).toBe(false);
     j.close();
     expect(fs.existsSync(j.file)).toBe(true); // closed with a record unconfirmed: kept for the next start
   });
