@@ -34,7 +34,7 @@ describe('order intake (real PostgreSQL)', () => {
     const m = new PgDb({ connectionString: db.url, max: 1 });
     await migrate(m, readMigrations(MIGRATIONS_DIR));
     await m.close();
-    await createTenants(db.url, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
+    await createTenants(db.url, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
   });
   afterEach(async () => {
     for (const e of open.splice(0)) await e.close();
@@ -224,5 +224,23 @@ describe('order intake (real PostgreSQL)', () => {
     await other.engine.idle();
     expect(await sql(db.url, `SELECT id, status FROM orders WHERE idempotency_key = 'kept-1'`)).toEqual([{ id: 'o_kept-1', status: 'filled' }]);
     expect(await sql(db.url, `SELECT count(*)::int AS n FROM fills WHERE order_id = 'o_kept-1'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('a write whose session failed, when another node has taken the tenant meanwhile, is handed to that node: stored there once, not dropped', async () => {
+    const owner = engine('owner-j');
+    await owned(owner, 'j', 'warm-j');
+    const other = engine('other-j', { handOver: (order, hash) => owner.engine.adopt(order, hash) });
+    // What the node whose session failed does with each acknowledged write it cannot confirm
+    // (called directly: the moment the tenant changes hands between the failure and the retry is not reproducible).
+    const order = newOrderOf({ id: 'o_rec-1', tenantId: 'j', accountId: 'paper', idempotencyKey: 'rec-1', requestHash: requestHash(BUY, undefined), decisionId: null, symbol: 'EURUSD', side: 'buy', type: 'market',
+      volume: 0.01, price: null, sl: null, tp: null, trailing: null, positionId: null, comment: null, origin: 'client', risk: null, createdAt: Date.now(), expiresAt: null });
+    const reconcile = (other.intake as unknown as { reconcile(o: Order, h: string): Promise<Order | null> }).reconcile.bind(other.intake);
+    await expect(reconcile(order, requestHash(BUY, undefined))).resolves.toBeNull(); // not this node's order any more
+    expect(other.intake.stats.handedOver).toBe(1);
+    await owner.engine.idle();
+    expect(await sql(db.url, `SELECT id, status FROM orders WHERE idempotency_key = 'rec-1'`)).toEqual([{ id: 'o_rec-1', status: 'filled' }]);
+    // Asked again (a second failure of the same write): found by its key, stored once.
+    await expect(reconcile(order, requestHash(BUY, undefined))).resolves.toMatchObject({ id: 'o_rec-1' });
+    expect(await sql(db.url, `SELECT count(*)::int AS n FROM orders WHERE idempotency_key = 'rec-1'`)).toEqual([{ n: 1 }]);
   });
 });
