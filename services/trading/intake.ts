@@ -132,7 +132,6 @@ export function journalled(r: Acked): { order: Order; requestHash: string } {
   throw new TypeError(`an unknown journal record (version ${String((r as { v?: unknown } | null)?.v)})`);
 }
 
-
 /** The error type with which a node's database refuses an order's row itself (a check): final wherever the order is sent. */
 export const ORDER_REFUSED = 'ORDER_REFUSED';
 
@@ -144,7 +143,7 @@ export class NotPlacedYet extends UnavailableError {
 }
 
 /** A journal record, for a log line. */
-function describe(r: Acked): string {
+function recordName(r: Acked): string {
   try {
     const { order } = journalled(r);
     return `${order.id} of ${order.tenantId}`;
@@ -195,7 +194,7 @@ export class OrderIntake {
    * node can store now (the owner unreachable, or no `handOver`) is set aside and replayed
    * again later (`pendingReplay`): an acknowledged order is never dropped for want of an owner.
    * `onStored` gets each order stored here (a replay while the node runs routes them; at start
-   * the engine's recovery finds them in `new`).
+   * the engine's recovery finds them in `new`). A call while a replay runs joins that replay.
    */
   replayJournals(onStored?: (order: Order) => void): Promise<number> {
     if (!this.o.journalDir) return Promise.resolve(0);
@@ -205,10 +204,10 @@ export class OrderIntake {
       keep: (r, e) => {
         if (!(e instanceof OwnedElsewhere) && !(e instanceof NotPlacedYet)) return false;
         this.stats.setAside++;
-        this.o.logger.warn(`trading: acknowledged order ${describe(r)} is kept for a later replay: ${(e as Error).message}`);
+        this.o.logger.warn(`trading: acknowledged order ${recordName(r)} is kept for a later replay: ${(e as Error).message}`);
         return true;
       },
-      refused: (r, e) => this.o.logger.error(`trading: acknowledged order ${describe(r)} could not be replayed: ${(e as Error).message}`),
+      refused: (r, e) => this.o.logger.error(`trading: acknowledged order ${recordName(r)} could not be replayed: ${(e as Error).message}`),
     }).finally(() => (this.replaying = null));
     return this.replaying;
   }
