@@ -22,3 +22,37 @@ export const ORDER_INTENT_PROPS = {
 } as const;
 
 export const ORDER_INTENT_SCHEMA = { type: 'object', props: ORDER_INTENT_PROPS } as const;
+
+const nullableStr = { type: 'string', nullable: true } as const;
+const nullableNum = { type: 'number', nullable: true } as const;
+
+/**
+ * An acknowledged order handed from one trading node to the node that owns its tenant
+ * (`trading.adopt`): the fields its row is written from, as the other node built them.
+ */
+export const ADOPTED_ORDER_SCHEMA = {
+  type: 'object',
+  props: {
+    id: { type: 'string', min: 1, max: 64 },
+    tenantId: { type: 'string', min: 1, max: 64 },
+    accountId: { type: 'string', min: 1, max: 64 },
+    idempotencyKey: { type: 'string', min: 1, max: 200 },
+    decisionId: nullableStr,
+    symbol: ORDER_INTENT_PROPS.symbol,
+    side: ORDER_INTENT_PROPS.side,
+    type: { type: 'enum', values: ORDER_INTENT_PROPS.type.values },
+    volume: { type: 'number', positive: true },
+    price: nullableNum,
+    sl: nullableNum,
+    tp: nullableNum,
+    trailing: nullableNum,
+    positionId: nullableStr,
+    status: { type: 'equal', value: 'new' },
+    comment: nullableStr,
+    origin: { type: 'string', min: 1, max: 32 },
+    risk: { type: 'object', nullable: true },
+    history: { type: 'array', items: 'object' },
+    createdAt: { type: 'number', integer: true },
+    expiresAt: nullableNum,
+  },
+} as const;

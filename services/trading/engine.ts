@@ -321,8 +321,7 @@ export class TradingEngine {
       throw e;
     }
     if (!stored) return false;
-    book.working.set(order.id, order);
-    this.routeInBackground(book, order.id);
+    this.routeStored(book, order);
     return true;
   }
 
@@ -336,12 +335,14 @@ export class TradingEngine {
     if (!intake) return 0;
     const stored: Order[] = [];
     const n = await intake.replayJournals((o) => stored.push(o));
-    for (const o of stored) {
-      const book = await this.bookOf(o.tenantId, o.accountId); // a book loaded just now has it already
-      if (!book.working.has(o.id)) book.working.set(o.id, o);
-      this.routeInBackground(book, o.id);
-    }
+    for (const o of stored) this.routeStored(await this.bookOf(o.tenantId, o.accountId), o);
     return n;
+  }
+
+  /** A paper order stored outside `submit` (adopted, replayed, or left in `new`): among its book's working orders, and routed. */
+  private routeStored(book: AccountBook, order: Order): void {
+    book.working.set(order.id, order);
+    this.routeInBackground(book, order.id);
   }
 
   /** The stored order of a key that was taken, as a replay. */
@@ -1026,8 +1027,7 @@ export class TradingEngine {
       const b = await this.bookOf(o.tenantId, o.accountId);
       if (b.account.broker === 'paper') {
         paperRouted++;
-        b.working.set(o.id, o);
-        this.routeInBackground(b, o.id);
+        this.routeStored(b, o);
       } else {
         mt5Unknown++;
         await this.serial(b, () => this.transition(b, o, { status: 'unknown', note: 'process restarted before the gateway answered; not re-sent, waiting for the EA snapshot' }, 'order.unknown'));

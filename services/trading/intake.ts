@@ -116,16 +116,11 @@ export function journalled(r: Acked): { order: Order; requestHash: string } {
     if (r.length !== LEGACY_LAYOUT.length) throw new TypeError(`a journal record of ${r.length} fields, not ${LEGACY_LAYOUT.length}`);
     const f = Object.fromEntries(LEGACY_LAYOUT.map((k, i) => [k, r[i]])) as Record<(typeof LEGACY_LAYOUT)[number], unknown>;
     const { requestHash, risk, history, ...rest } = f;
-    const order = {
-      ...rest,
+    const order = store.unfilledOrder({
+      ...(rest as Omit<Order, 'risk' | 'history' | 'filledVolume' | 'avgPrice' | 'brokerOrder' | 'reason' | 'updatedAt'>),
       risk: typeof risk === 'string' ? JSON.parse(risk) : null,
       history: typeof history === 'string' ? JSON.parse(history) : [],
-      filledVolume: 0,
-      avgPrice: null,
-      brokerOrder: null,
-      reason: null,
-      updatedAt: rest.createdAt,
-    } as unknown as Order;
+    });
     return { order, requestHash: String(requestHash) };
   }
   if (r && typeof r === 'object' && r.v === 1 && r.order && typeof r.requestHash === 'string') return { order: r.order, requestHash: r.requestHash };

@@ -15,7 +15,7 @@ import type { Db } from '../../lib/storage/db';
 import { journalName } from '../../lib/storage/ack-journal';
 import { PipelinedConnection } from '../../lib/storage/pipelined-connection';
 import { BrokerPriceSource } from '../../lib/trading/price-source';
-import { ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
+import { ADOPTED_ORDER_SCHEMA, ORDER_INTENT_SCHEMA } from '../../lib/trading/schemas';
 import { requireTenant } from '../../lib/tenant';
 import { createDbMixin, DbThis } from '../../mixins/db.mixin';
 import type { TenantMeta } from '../../types/meta';
@@ -40,8 +40,6 @@ interface TradingVars {
   fastDb: Db | null;
   intake: OrderIntake | null;
   timers: NodeJS.Timeout[];
-  /** When to look for acknowledged orders set aside for a later replay next. */
-  replayKeptAt: number;
 }
 
 const optNum = { type: 'number', convert: true, optional: true } as const;
@@ -64,37 +62,6 @@ const INTAKE_APP = 'plan2-trading:';
 function intakeNode(app: string | null): string | null {
   return app?.startsWith(INTAKE_APP) ? app.slice(INTAKE_APP.length) : null;
 }
-
-const nullableStr = { type: 'string', nullable: true } as const;
-const nullableNumber = { type: 'number', nullable: true } as const;
-
-/** An acknowledged order handed from one trading node to another (`trading.adopt`): the fields its row is written from. */
-const ADOPTED_ORDER = {
-  type: 'object',
-  props: {
-    id: { type: 'string', min: 1, max: 64 },
-    tenantId: { type: 'string', min: 1, max: 64 },
-    accountId: { type: 'string', min: 1, max: 64 },
-    idempotencyKey: { type: 'string', min: 1, max: 200 },
-    decisionId: nullableStr,
-    symbol: { type: 'string', min: 1, max: 32 },
-    side: { type: 'enum', values: ['buy', 'sell'] },
-    type: { type: 'enum', values: ['market', 'limit', 'stop'] },
-    volume: { type: 'number', positive: true },
-    price: nullableNumber,
-    sl: nullableNumber,
-    tp: nullableNumber,
-    trailing: nullableNumber,
-    positionId: nullableStr,
-    status: { type: 'equal', value: 'new' },
-    comment: nullableStr,
-    origin: { type: 'string', min: 1, max: 32 },
-    risk: { type: 'object', nullable: true },
-    history: { type: 'array', items: 'object' },
-    createdAt: { type: 'number', integer: true },
-    expiresAt: nullableNumber,
-  },
-} as const;
 
 const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Record<string, never>, DbThis & TradingVars> = {
   name: 'trading',
@@ -141,11 +108,10 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
      * was already taken here.
      */
     adopt: {
-      params: { order: ADOPTED_ORDER, requestHash: { type: 'string', min: 1, max: 128 } },
+      params: { order: ADOPTED_ORDER_SCHEMA, requestHash: { type: 'string', min: 1, max: 128 } },
       async handler(ctx: Ctx<{ order: Order; requestHash: string }>) {
         if (ctx.meta.intakeHandOver !== true) throw new Errors.MoleculerClientError('trading.adopt is between trading nodes only', 403, 'FORBIDDEN_CALLER');
-        const order: Order = { ...ctx.params.order, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, updatedAt: ctx.params.order.createdAt };
-        return { stored: await this.engine.adopt(order, ctx.params.requestHash) };
+        return { stored: await this.engine.adopt(store.unfilledOrder(ctx.params.order), ctx.params.requestHash) };
       },
     },
 
@@ -370,7 +336,6 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
     metrics?.register({ type: 'counter', name: 'plan2.trading.fills', description: 'Fills written (paper and live)' });
     metrics?.register({ type: 'counter', name: 'plan2.trading.fill_statements', description: 'Statements that wrote them (paper fills queued together share one)' });
     const reported = { fills: 0, statements: 0 };
-    this.replayKeptAt = Date.now() + REPLAY_KEPT_MS;
     this.timers = [
       setInterval(() => {
         if (metrics) {
@@ -380,13 +345,12 @@ const TradingService: ServiceSchema<ServiceSettingSchema & { rest: string }, Rec
           Object.assign(reported, s);
         }
         this.engine.retryNew();
-        if (this.intake && Date.now() >= this.replayKeptAt) {
-          this.replayKeptAt = Date.now() + REPLAY_KEPT_MS;
-          if (this.intake.pendingReplay()) this.engine.replayKept().catch((e: unknown) => this.logger.warn(`trading: replaying kept orders failed: ${(e as Error).message}`));
-        }
         this.engine.sweepExpired().catch((e: unknown) => this.logger.error('trading: expiry sweep failed', e));
         this.engine.flushMarks().catch((e: unknown) => this.logger.error('trading: equity marks flush failed', e));
       }, 1000),
+      setInterval(() => {
+        if (this.intake?.pendingReplay()) this.engine.replayKept().catch((e: unknown) => this.logger.warn(`trading: replaying kept orders failed: ${(e as Error).message}`));
+      }, REPLAY_KEPT_MS),
     ];
     for (const t of this.timers) t.unref();
   },

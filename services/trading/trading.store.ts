@@ -237,6 +237,11 @@ export function newOrderOf(o: NewOrderRow): Order {
   };
 }
 
+/** An order nothing has filled or routed yet, from the fields it was written with (a journal record's, a handed-over one's). */
+export function unfilledOrder(o: Omit<Order, 'filledVolume' | 'avgPrice' | 'brokerOrder' | 'reason' | 'updatedAt'>): Order {
+  return { ...o, filledVolume: 0, avgPrice: null, brokerOrder: null, reason: null, updatedAt: o.createdAt };
+}
+
 /** Parameters of INSERT_ORDER for an order built by `newOrderOf`. */
 export function insertParams(o: Order, requestHash: string): unknown[] {
   return [
